@@ -1,0 +1,39 @@
+"""The ``dermtrial`` command line: a thin typer app; every command calls the core or a service.
+
+Sub-commands live in one module each (``protocol``, ``score``, ``demo``) and are assembled here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dermtrial import __version__
+from dermtrial.cli import demo, protocol
+
+app = typer.Typer(
+    name="dermtrial",
+    help="Run a dermatology clinical trial from screening to the primary-endpoint report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(protocol.app, name="protocol")
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dermtrial {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """dermtrial: the protocol is data, the clinic is a pure core."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
