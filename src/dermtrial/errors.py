@@ -128,6 +128,8 @@ def _message(error: dict[str, Any]) -> str:
         return f"{error['msg'][0].lower()}{error['msg'][1:]}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind in {"rule", "condition"}:  # our own discriminated unions
+        return str(error["msg"])
     if kind == "union_tag_invalid":
         return f"{_show(ctx.get('tag'))} is not allowed: expected {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
