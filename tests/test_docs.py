@@ -96,7 +96,13 @@ def test_every_readme_command_runs(command: str, expected_exit: int, tmp_path: P
         )
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "120"}
     result = subprocess.run(
-        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+        ["bash", "-c", command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == expected_exit, result.stderr
     assert result.stdout.strip() or result.stderr.strip()

@@ -8,6 +8,7 @@ as dimensionless counts.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import pint
 
@@ -27,15 +28,15 @@ class UnitError(ValueError):
 
 
 @cache
-def registry() -> pint.UnitRegistry:
-    """Return the shared unit registry (created once)."""
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+def registry() -> Any:
+    """Return the shared unit registry (created once); typed ``Any`` because pint's generics are not precise."""
+    ureg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for line in _EXTRA_DEFINITIONS:
         ureg.define(line)
     return ureg
 
 
-def parse_unit(text: str) -> pint.Quantity:
+def parse_unit(text: str) -> Any:
     """Parse a unit string such as ``"mmol/L"``, ``"10^9/L"`` or ``"cell/kg"``; raise :class:`UnitError` if unknown.
 
     The result is a quantity, not a bare unit, so that a scale in the string survives: ``"10^9/L"`` is

@@ -71,7 +71,7 @@ def test_validate_invalid_file_exits_2_one_line_per_problem(tmp_path: Path) -> N
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{bad}:22: interventions[0].route: \"IV\" is not allowed")
+    assert lines[0].startswith(f'{bad}:22: interventions[0].route: "IV" is not allowed')
     assert lines[1] == f"{bad}:43: visits[2].window.after: -3 is not allowed: must be >= 0"
 
 

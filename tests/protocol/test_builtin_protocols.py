@@ -49,7 +49,11 @@ def test_nct03392311_primary_endpoint_is_week12_plus_minus_3_days() -> None:
     protocol = load_builtin("NCT03392311")
     primary = protocol.primary_endpoint()
     assert primary is not None
-    assert (primary.instrument, primary.derivation, primary.timepoint) == ("pasi", "percent_improvement", "week12")
+    assert (primary.instrument, primary.derivation, primary.timepoint) == (
+        "pasi",
+        "percent_improvement",
+        "week12",
+    )
     assert primary.window is not None
     assert (primary.window.before, primary.window.after) == (3, 3)
     week12 = protocol.visit("week12")
@@ -86,7 +90,12 @@ def test_sister_trial_adds_psori_cm01_and_the_change_and_pasi50_75_endpoints() -
     protocol = load_builtin("NCT04275024")
     granule = protocol.intervention("psori_cm01")
     assert granule.dose is not None
-    assert (granule.route, granule.frequency, granule.dose.amount, granule.dose.unit) == ("ORAL", "QD", 5.5, "g")
+    assert (granule.route, granule.frequency, granule.dose.amount, granule.dose.unit) == (
+        "ORAL",
+        "QD",
+        5.5,
+        "g",
+    )
     derivations = {e.derivation for e in protocol.endpoints}
     assert {"percent_improvement", "change_from_baseline", "responder"} <= derivations
     thresholds = {t for e in protocol.endpoints for t in e.responder_thresholds}

@@ -67,7 +67,10 @@ CASES = [
         "overlapping visit windows",
         "offset_days: 84\n    window: {before: 3, after: 3}",
         "offset_days: 2\n    window: {before: 3, after: 3}",
-        ["p.yaml:43: visits[2].window: window of week12 overlaps the window of day1: an assessment could belong to both"],
+        [
+            "p.yaml:43: visits[2].window: window of week12 overlaps the window of day1: "
+            "an assessment could belong to both"
+        ],
     ),
     (
         "visit referring to an unknown form",
@@ -193,7 +196,10 @@ def test_the_unmodified_fixture_is_valid() -> None:
     [
         ("", "p.yaml:1: (top level): the file is empty"),
         ("- a\n- b\n", "p.yaml:1: (top level): a protocol file is a mapping of fields"),
-        ('{"format_version": 1,\n "version": "1"', "p.yaml:2:16: (top level): malformed YAML: expected ',' or '}', but got '<stream end>'"),
+        (
+            '{"format_version": 1,\n "version": "1"',
+            "p.yaml:2:16: (top level): malformed YAML: expected ',' or '}', but got '<stream end>'",
+        ),
     ],
 )
 def test_files_that_are_not_a_protocol_mapping(text: str, expected: str) -> None:
@@ -211,7 +217,10 @@ def test_an_incomplete_draft_is_a_failed_check_not_bad_input() -> None:
     text = MINIMAL.replace(
         "populations:\n",
         "to_complete:\n  - {path: visits, reason: the registry gives no schedule}\npopulations:\n",
-    ).replace("kind: computed\n      rule: {input: pasi, op: \">\", value: 10, precision: \"0.1\"}", "kind: unclassified")
+    ).replace(
+        'kind: computed\n      rule: {input: pasi, op: ">", value: 10, precision: "0.1"}',
+        "kind: unclassified",
+    )
     report = validate_text(text, "p.yaml")
     assert report.invalid == []
     assert [problem.format() for problem in report.incomplete] == [

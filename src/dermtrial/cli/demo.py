@@ -17,7 +17,15 @@ from dermtrial.protocol.loader import content_hash
 def demo() -> None:
     """Show the built-in protocols and validate each one (the full demo study is not built yet)."""
     table = Table(title="dermtrial demo: built-in protocols")
-    for column in ("registry id", "interventions", "visits", "forms", "criteria", "primary endpoint", "valid"):
+    for column in (
+        "registry id",
+        "interventions",
+        "visits",
+        "forms",
+        "criteria",
+        "primary endpoint",
+        "valid",
+    ):
         table.add_column(column)
     failed = False
     for registry_id in builtin_ids():

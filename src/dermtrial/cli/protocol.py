@@ -79,7 +79,9 @@ def _summary(protocol: Protocol, digest: str) -> None:
         visits.add_column(column)
     for visit in protocol.visits:
         window = f"-{visit.window.before}/+{visit.window.after}"
-        visits.add_row(visit.id, visit.label, str(visit.offset_days), str(visit.study_day), window, " ".join(visit.forms))
+        visits.add_row(
+            visit.id, visit.label, str(visit.offset_days), str(visit.study_day), window, " ".join(visit.forms)
+        )
     stdout.print(visits)
     endpoints = Table(title="Endpoints")
     for column in ("id", "type", "title", "derivation", "timepoint"):

@@ -77,13 +77,18 @@ class NotCondition(StrictModel):
     """The condition negated."""
 
 
-_CONDITION_TAGS = {"item": "condition[compare]", "all": "condition[all]", "any": "condition[any]", "not": "condition[not]"}
+_CONDITION_TAGS = {
+    "item": "condition[compare]",
+    "all": "condition[all]",
+    "any": "condition[any]",
+    "not": "condition[not]",
+}
 
 
 def _condition_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         return next((tag for key, tag in _CONDITION_TAGS.items() if key in value), None)
-    kinds = {Compare: "item", AllOf: "all", AnyOf: "any", NotCondition: "not"}
+    kinds: dict[type, str] = {Compare: "item", AllOf: "all", AnyOf: "any", NotCondition: "not"}
     kind = kinds.get(type(value))
     return _CONDITION_TAGS[kind] if kind else None
 

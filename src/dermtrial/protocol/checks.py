@@ -5,6 +5,7 @@ Every function returns problems with the field path (list positions as indices),
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -151,7 +152,7 @@ def _eligibility_problems(protocol: Protocol) -> Iterator[Problem]:
 
 
 def _unit_is_per_kg(unit: str) -> bool:
-    return parse_unit(unit).dimensionality.get("[mass]", 0) == -1
+    return bool(parse_unit(unit).dimensionality.get("[mass]", 0) == -1)
 
 
 def _schedule_problems(protocol: Protocol) -> Iterator[Problem]:
@@ -178,7 +179,7 @@ def _schedule_problems(protocol: Protocol) -> Iterator[Problem]:
                 f'"{dose.unit}" is not allowed: a body-weight dose is per kilogram (e.g. cell/kg, mg/kg)',
             )
     ordered = sorted(enumerate(protocol.visits), key=lambda pair: pair[1].offset_days)
-    for (_, earlier), (index, later) in zip(ordered, ordered[1:], strict=False):
+    for (_, earlier), (index, later) in itertools.pairwise(ordered):
         if earlier.offset_days + earlier.window.after >= later.offset_days - later.window.before:
             yield Problem(
                 ("visits", index, "window"),
@@ -208,7 +209,9 @@ def _endpoint_problems(protocol: Protocol) -> Iterator[Problem]:
     yield from _unique(protocol.safety.lab_tests, "code", ("safety", "lab_tests"), "lab test code")
     for index, alert in enumerate(protocol.safety.alerts):
         if alert.intervention is not None and alert.intervention not in interventions:
-            yield _unknown(("safety", "alerts", index, "intervention"), "intervention", alert.intervention, interventions)
+            yield _unknown(
+                ("safety", "alerts", index, "intervention"), "intervention", alert.intervention, interventions
+            )
 
 
 def resolve_path(protocol: Protocol, dotted: str) -> bool:
@@ -262,12 +265,25 @@ def check_completeness(protocol: Protocol) -> list[Problem]:
                 )
     for index, endpoint in enumerate(protocol.endpoints):
         if endpoint.derivation is None:
-            problems.append(Problem(("endpoints", index, "derivation"), f"incomplete: endpoint {endpoint.id} has no derivation"))
+            problems.append(
+                Problem(
+                    ("endpoints", index, "derivation"),
+                    f"incomplete: endpoint {endpoint.id} has no derivation",
+                )
+            )
         elif endpoint.derivation != "adverse_events" and (endpoint.instrument is None or endpoint.timepoint is None):
             problems.append(
-                Problem(("endpoints", index), f"incomplete: endpoint {endpoint.id} needs an instrument and a timepoint")
+                Problem(
+                    ("endpoints", index),
+                    f"incomplete: endpoint {endpoint.id} needs an instrument and a timepoint",
+                )
             )
     for index, intervention in enumerate(protocol.interventions):
         if intervention.dose is None and intervention.route != "TOPICAL":
-            problems.append(Problem(("interventions", index, "dose"), f"incomplete: intervention {intervention.id} has no dose"))
+            problems.append(
+                Problem(
+                    ("interventions", index, "dose"),
+                    f"incomplete: intervention {intervention.id} has no dose",
+                )
+            )
     return problems

@@ -1,16 +1,18 @@
 """Import a ClinicalTrials.gov API v2 study record as a draft protocol file.
 
-The record states the identity, design, arms, interventions, outcomes and eligibility text of a trial; it does not
-state what dermtrial needs to *run* it (criterion rules, the visit schedule, forms, endpoint derivations, often the
-dose). :func:`draft_from_record` fills in everything the record states, verbatim, and lists everything else under
-``to_complete``, so that ``dermtrial protocol validate`` reports the draft as incomplete (exit 1), never as valid.
+The record states the identity, design, arms, interventions, outcomes and eligibility text of a trial; it
+does not state what dermtrial needs to *run* it (criterion rules, the visit schedule, forms, endpoint
+derivations, often the dose). :func:`draft_from_record` fills in everything the record states, verbatim,
+and lists everything else under ``to_complete``, so that ``dermtrial protocol validate`` reports the draft
+as incomplete (exit 1), never as valid.
 
-Values the record gives only in free text (route, frequency, dose and duration inside an intervention description)
-are read where the wording is unambiguous, and every such value is *also* listed under ``to_complete`` as "read from
-free text, confirm". Where a required field cannot be read at all, a placeholder is written and listed there too.
+Values the record gives only in free text (route, frequency, dose and duration inside an intervention
+description) are read where the wording is unambiguous, and every such value is *also* listed under
+``to_complete`` as "read from free text, confirm". Where a required field cannot be read at all, a
+placeholder is written and listed there too.
 
-Pure: the caller passes the JSON text (:func:`parse_record`) or the parsed record; nothing here reads a file or the
-clock. Public surface: :func:`parse_record`, :func:`draft_from_record`, :func:`draft_yaml`.
+Pure: the caller passes the JSON text (:func:`parse_record`) or the parsed record; nothing here reads a file
+or the clock. Public surface: :func:`parse_record`, :func:`draft_from_record`, :func:`draft_yaml`.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ DRAFT_VERSION = "0.1-draft"
 
 NOT_A_RECORD = "required field is missing: this is not a ClinicalTrials.gov API v2 study record"
 
-# The zone of the official national time, for countries whose civil time is one zone everywhere (IANA tz database
-# names, tzdata). Countries spanning several zones (United States, Canada, Russia, Brazil, Australia, Mexico,
-# Indonesia, Spain, Portugal …) are left out on purpose: for them the importer asks instead of guessing.
+# The zone of the official national time, for countries whose civil time is one zone everywhere (IANA tz
+# database names, tzdata). Countries spanning several zones (United States, Canada, Russia, Brazil,
+# Australia, Mexico, Indonesia, Spain, Portugal …) are left out on purpose: the importer asks instead.
 SINGLE_ZONE_COUNTRIES: dict[str, str] = {
     "austria": "Europe/Vienna",
     "belgium": "Europe/Brussels",
@@ -78,11 +80,15 @@ _PLACEHOLDER_FREQUENCY = "ONCE"
 _PLACEHOLDER_TIMEZONE = "UTC"
 
 
-# --------------------------------------------------------------------------------------------------- reading JSON
+# --------------------------------------------------------------------------------------------- reading JSON
 
 
 def parse_record(text: str, source: str) -> dict[str, Any]:
-    """Parse the JSON text of one v2 study record; raise :class:`InvalidInput` naming the line or the missing path."""
+    """Parse the JSON text of one v2 study record.
+
+    Raises :class:`InvalidInput` with the line and column of malformed JSON, or naming the missing path of a
+    JSON document that is not a v2 study record (no ``protocolSection``, no ``identificationModule.nctId``).
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -94,7 +100,9 @@ def parse_record(text: str, source: str) -> dict[str, Any]:
 
 def _check_record(data: Any, source: str | None) -> None:
     if not isinstance(data, Mapping):
-        raise InvalidInput([Problem((), "a ClinicalTrials.gov API v2 study record is a JSON object", source=source)])
+        raise InvalidInput(
+            [Problem((), "a ClinicalTrials.gov API v2 study record is a JSON object", source=source)]
+        )
     section = data.get("protocolSection")
     if not isinstance(section, Mapping):
         raise InvalidInput([Problem(("protocolSection",), NOT_A_RECORD, source=source)])
@@ -111,8 +119,9 @@ def _check_record(data: Any, source: str | None) -> None:
 class _Record:
     """Typed access to the record: a value of the wrong JSON type is bad input naming its path."""
 
-    def __init__(self, record: Mapping[str, Any]) -> None:
+    def __init__(self, record: Mapping[str, Any], prefix: Path = ()) -> None:
         self.root = record
+        self.prefix = prefix
 
     def _get(self, path: Path) -> Any:
         node: Any = self.root
@@ -123,7 +132,9 @@ class _Record:
         return node
 
     def _wrong(self, path: Path, value: Any, expected: str) -> InvalidInput:
-        return InvalidInput([Problem(path, f"{json.dumps(value)[:60]} is not allowed: expected {expected}")])
+        shown = json.dumps(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return InvalidInput([Problem((*self.prefix, *path), f"{shown} is not allowed: expected {expected}")])
 
     def text(self, *path: str | int) -> str | None:
         value = self._get(path)
@@ -144,14 +155,22 @@ class _Record:
         if value is None:
             return []
         if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
-            return [_Record(item) for item in value]
+            return [_Record(item, (*self.prefix, *path, index)) for index, item in enumerate(value)]
         raise self._wrong(path, value, "a list of objects")
+
+    def child(self, *path: str | int) -> _Record:
+        value = self._get(path)
+        if value is None:
+            return _Record({}, (*self.prefix, *path))
+        if isinstance(value, Mapping):
+            return _Record(value, (*self.prefix, *path))
+        raise self._wrong(path, value, "an object")
 
     def scalar(self, *path: str | int) -> Any:
         return self._get(path)
 
 
-# ----------------------------------------------------------------------------------------------- the draft mapping
+# ---------------------------------------------------------------------------------------- the draft mapping
 
 
 @dataclass
@@ -166,11 +185,10 @@ class _Draft:
 
 
 def draft_from_record(record: dict[str, Any]) -> dict[str, Any]:
-    """The protocol-file mapping of a v2 study record: registry facts verbatim, the rest under ``to_complete``."""
+    """The protocol-file mapping of a v2 study record: its facts verbatim, the rest in ``to_complete``."""
     _check_record(record, None)
     rec = _Record(record)
     draft = _Draft()
-    ps = ("protocolSection",)
     interventions = _interventions(rec, draft)
     out: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -182,21 +200,38 @@ def draft_from_record(record: dict[str, Any]) -> dict[str, Any]:
         "interventions": [spec for _, spec in interventions],
         "visits": [],
         "endpoints": _endpoints(rec, draft),
-        "eligibility": _eligibility(_Record(record[ps[0]].get("eligibilityModule") or {}), draft),
+        "eligibility": _eligibility(rec.child("protocolSection", "eligibilityModule"), draft),
     }
-    draft.todo("visits", "the record has no visit schedule: add every visit with its offset_days, window and forms")
+    draft.todo(
+        "visits", "the record has no visit schedule: add every visit with its offset_days, window and forms"
+    )
     draft.todo("forms", "the record names no case report forms: declare the forms each visit collects")
-    draft.todo("populations", "the record defines no analysis populations: declare them (enrolled, fas, safety …)")
+    draft.todo(
+        "populations", "the record defines no analysis populations: declare them (enrolled, fas, safety …)"
+    )
     if draft.assumptions:
         out["assumptions"] = draft.assumptions
     out["to_complete"] = _sorted_todos(draft.to_complete)
     return out
 
 
+_TODO_ORDER = [
+    "effective_date",
+    "identity",
+    "arms",
+    "interventions",
+    "visits",
+    "forms",
+    "populations",
+    "endpoints",
+    "eligibility",
+]
+
+
 def _sorted_todos(items: list[dict[str, str]]) -> list[dict[str, str]]:
-    order = ["effective_date", "identity", "arms", "interventions", "visits", "forms", "endpoints", "eligibility"]
-    rank = {name: index for index, name in enumerate(order)}
-    return sorted(items, key=lambda item: rank.get(item["path"].split(".")[0], len(order)))
+    """In the order of the file (stable within a section)."""
+    rank = {name: index for index, name in enumerate(_TODO_ORDER)}
+    return sorted(items, key=lambda item: rank.get(item["path"].split(".")[0], len(_TODO_ORDER)))
 
 
 def _effective_date(rec: _Record, draft: _Draft) -> dt.date:
@@ -207,14 +242,20 @@ def _effective_date(rec: _Record, draft: _Draft) -> dt.date:
     ]
     for label, value in candidates:
         if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            draft.todo("effective_date", f"set to the record's {label} ({value}): give the date this version applies")
+            draft.todo(
+                "effective_date", f"set to the record's {label} ({value}): give the date this version applies"
+            )
             return dt.date.fromisoformat(value)
     for label, value in candidates:
         if value and re.fullmatch(r"\d{4}-\d{2}", value):
-            draft.todo("effective_date", f"the record's {label} has no day ({value}); the 1st was used: correct it")
+            draft.todo(
+                "effective_date", f"the record's {label} has no day ({value}); the 1st was used: correct it"
+            )
             return dt.date.fromisoformat(f"{value}-01")
     path = "protocolSection.statusModule.lastUpdatePostDateStruct.date"
-    raise InvalidInput([Problem(tuple(path.split(".")), "required field is missing: a draft needs a dated record")])
+    raise InvalidInput(
+        [Problem(tuple(path.split(".")), "required field is missing: a draft needs a dated record")]
+    )
 
 
 def _registry_date(rec: _Record, key: str) -> dict[str, Any] | None:
@@ -269,11 +310,18 @@ def _sites(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
         path = f"identity.sites.{site_id}.timezone"
         if zone is None:
             site["timezone"] = _PLACEHOLDER_TIMEZONE
-            where = f"country {country!r} has several time zones" if country else "the record gives no country"
-            draft.todo(path, f"the record has no time zone and {where}: give the site's IANA zone (UTC is a placeholder)")
+            where = (
+                f"country {country!r} has several time zones" if country else "the record gives no country"
+            )
+            draft.todo(
+                path,
+                f"the record has no time zone and {where}: give the site's IANA zone (UTC is a placeholder)",
+            )
         else:
             site["timezone"] = zone
-            draft.assumptions.append({"path": path, "note": f"the record has no time zone; {zone} is {country}'s"})
+            draft.assumptions.append(
+                {"path": path, "note": f"the record has no time zone; {zone} is {country}'s"}
+            )
         sites.append(site)
     return sites
 
@@ -300,7 +348,7 @@ def _design(rec: _Record) -> dict[str, Any]:
     return {key: value for key, value in out.items() if value is not None}
 
 
-# --------------------------------------------------------------------------------------- arms and interventions
+# ----------------------------------------------------------------------------------- arms and interventions
 
 
 def _interventions(rec: _Record, draft: _Draft) -> list[tuple[_Record, dict[str, Any]]]:
@@ -314,7 +362,10 @@ def _interventions(rec: _Record, draft: _Draft) -> list[tuple[_Record, dict[str,
         kind = item.text("type") or "OTHER"
         spec: dict[str, Any] = {"id": ident, "name": name, "kind": kind if kind in _KINDS else "OTHER"}
         if kind not in _KINDS:
-            draft.todo(f"interventions.{ident}.kind", f"the record's type {kind} is not a kind of the format; OTHER was used")
+            draft.todo(
+                f"interventions.{ident}.kind",
+                f"the record's type {kind} is not a kind of the format; OTHER was used",
+            )
         description = item.text("description")
         if description is not None:
             spec["description"] = description
@@ -325,10 +376,14 @@ def _interventions(rec: _Record, draft: _Draft) -> list[tuple[_Record, dict[str,
     return out
 
 
-def _arms(rec: _Record, interventions: list[tuple[_Record, dict[str, Any]]], draft: _Draft) -> list[dict[str, Any]]:
+def _arms(
+    rec: _Record, interventions: list[tuple[_Record, dict[str, Any]]], draft: _Draft
+) -> list[dict[str, Any]]:
     used: set[str] = set()
     arms: list[dict[str, Any]] = []
-    by_name = {(_norm(item.text("type") or ""), _norm(spec["name"])): spec["id"] for item, spec in interventions}
+    by_name = {
+        (_norm(item.text("type") or ""), _norm(spec["name"])): spec["id"] for item, spec in interventions
+    }
     by_plain_name = {_norm(spec["name"]): spec["id"] for _, spec in interventions}
     for group in rec.objects("protocolSection", "armsInterventionsModule", "armGroups"):
         label = group.text("label") or ""
@@ -355,6 +410,8 @@ def _arms(rec: _Record, interventions: list[tuple[_Record, dict[str, Any]]], dra
         arms.append(arm)
     if not arms:
         draft.todo("arms", "the record has no arm groups: declare the arms and their interventions")
+    if not interventions:
+        draft.todo("interventions", "the record has no interventions: declare them")
     return arms
 
 
@@ -394,18 +451,20 @@ def _number(text: str) -> int | float:
 
 
 def _read_administration(text: str, ident: str, draft: _Draft) -> dict[str, Any]:
-    """Route, frequency, dose and duration read from an intervention's free text, each flagged for confirmation."""
+    """Route, frequency, dose and duration read from an intervention's free text, each flagged to confirm."""
     base = f"interventions.{ident}"
     out: dict[str, Any] = {}
     routes = {route: match for route, pattern in _ROUTES if (match := pattern.search(text))}
     if len(routes) == 1:
-        (route, match), = routes.items()
+        ((route, match),) = routes.items()
         out["route"] = route
         _confirm(draft, f"{base}.route", match.group(0), route)
     else:
         out["route"] = _PLACEHOLDER_ROUTE
         why = f"mentions several routes ({', '.join(routes)})" if routes else "states no route"
-        draft.todo(f"{base}.route", f"the record {why}: give the route ({_PLACEHOLDER_ROUTE} is a placeholder)")
+        draft.todo(
+            f"{base}.route", f"the record {why}: give the route ({_PLACEHOLDER_ROUTE} is a placeholder)"
+        )
     frequency = next(((name, m) for name, pattern in _FREQUENCIES if (m := pattern.search(text))), None)
     if frequency is not None:
         out["frequency"] = frequency[0]
@@ -414,20 +473,24 @@ def _read_administration(text: str, ident: str, draft: _Draft) -> dict[str, Any]
         out["frequency"] = _PLACEHOLDER_FREQUENCY
         draft.todo(
             f"{base}.frequency",
-            f"the record states no frequency: give it ({_PLACEHOLDER_FREQUENCY}, one dose at each administered_at "
-            "visit, is a placeholder)",
+            f"the record states no frequency: give it ({_PLACEHOLDER_FREQUENCY}, one dose at each "
+            "administered_at visit, is a placeholder)",
         )
     dose = _read_dose(text)
     if dose is not None:
         out["dose"], snippet = dose
         _confirm(draft, f"{base}.dose", snippet, f"{out['dose']['amount']} {out['dose']['unit']}")
     elif _BARE_DOSE.search(text):
-        draft.todo(f"{base}.dose", "the record gives a dose without a unit that can be read: give amount and unit")
+        draft.todo(
+            f"{base}.dose", "the record gives a dose without a unit that can be read: give amount and unit"
+        )
     elif out["route"] != "TOPICAL":
         draft.todo(f"{base}.dose", "the record states no dose: give amount and unit")
     if (duration := _DURATION.search(text)) is not None:
         out["duration"] = {"amount": _number(duration.group(1)), "unit": duration.group(2).lower()}
-        _confirm(draft, f"{base}.duration", duration.group(0), f"{duration.group(1)} {duration.group(2).lower()}")
+        _confirm(
+            draft, f"{base}.duration", duration.group(0), f"{duration.group(1)} {duration.group(2).lower()}"
+        )
     if out["route"] in _SCHEDULED_ROUTES:
         draft.todo(f"{base}.administered_at", "the record does not say at which visits it is given")
     return out
@@ -448,12 +511,16 @@ def _read_dose(text: str) -> tuple[dict[str, Any], str] | None:
     return None
 
 
-# ------------------------------------------------------------------------------------------------------ endpoints
+# ------------------------------------------------------------------------------------------------ endpoints
 
 
 def _endpoints(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
     endpoints: list[dict[str, Any]] = []
-    ranks = (("primary", "primaryOutcomes"), ("secondary", "secondaryOutcomes"), ("secondary", "otherOutcomes"))
+    ranks = (
+        ("primary", "primaryOutcomes"),
+        ("secondary", "secondaryOutcomes"),
+        ("secondary", "otherOutcomes"),
+    )
     counts = {"primary": 0, "secondary": 0}
     for rank, key in ranks:
         for outcome in rec.objects("protocolSection", "outcomesModule", key):
@@ -467,7 +534,9 @@ def _endpoints(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
                 if outcome.text(source) is not None:
                     endpoint[target] = outcome.text(source)
             endpoints.append(endpoint)
-            note = " (registered as an other outcome, ranked secondary here)" if key == "otherOutcomes" else ""
+            note = (
+                " (registered as an other outcome, ranked secondary here)" if key == "otherOutcomes" else ""
+            )
             draft.todo(
                 f"endpoints.{ident}",
                 f"give its derivation, instrument and timepoint; the record states none{note}",
@@ -475,7 +544,7 @@ def _endpoints(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
     return endpoints
 
 
-# ---------------------------------------------------------------------------------------------------- eligibility
+# ---------------------------------------------------------------------------------------------- eligibility
 
 
 def _eligibility(module: _Record, draft: _Draft) -> dict[str, Any]:
@@ -498,7 +567,7 @@ def _eligibility(module: _Record, draft: _Draft) -> dict[str, Any]:
     if text is None:
         draft.todo("eligibility", "the record has no eligibility criteria text: state the criteria")
         return out
-    inclusion, exclusion, notes = split_criteria(text)
+    inclusion, exclusion, notes = _split_criteria(text)
     out["inclusion"] = inclusion
     out["exclusion"] = exclusion
     for group, criteria in (("inclusion", inclusion), ("exclusion", exclusion)):
@@ -526,13 +595,13 @@ class _Item:
     heading: str | None
 
 
-def split_criteria(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]:
+def _split_criteria(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]:
     """Split registry eligibility text into inclusion and exclusion criteria, one per list item.
 
-    Numbered (``1.``, ``1)``) and bulleted (``*``, ``-``, ``•``) lists are recognised; lines that continue an item
-    (wrapped, or indented sub-lists) are joined to it with single spaces. Each criterion keeps the item's wording
-    (markdown escapes such as ``\\>`` undone), its registered number (its position for bullets) and an id ``I1`` …
-    / ``E1`` …. Returns the two lists and the ``(path, reason)`` notes for what could not be split cleanly.
+    Numbered (``1.``, ``1)``) and bulleted (``*``, ``-``, ``•``) lists are recognised; lines that continue an
+    item (wrapped, or indented sub-lists) are joined to it with single spaces. Each criterion keeps the item's
+    wording (markdown escapes such as ``\\>`` undone), its registered number (its position for bullets) and an
+    id ``I1`` … / ``E1`` …. Returns both lists and ``(path, reason)`` notes on what could not be split.
     """
     sections: dict[str, list[str]] = {"inclusion": [], "exclusion": []}
     preamble: list[str] = []
@@ -550,7 +619,9 @@ def split_criteria(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     notes: list[tuple[str, str]] = []
     if any(line.strip() for line in preamble):
         where = "before the Inclusion Criteria heading" if found else "without Inclusion/Exclusion headings"
-        notes.append(("eligibility.inclusion", f"the record has criteria text {where}; it was kept as inclusion"))
+        notes.append(
+            ("eligibility.inclusion", f"the record has criteria text {where}; it was kept as inclusion")
+        )
         sections["inclusion"] = preamble + sections["inclusion"]
     result = []
     for group, prefix in (("inclusion", "I"), ("exclusion", "E")):
@@ -596,7 +667,9 @@ def _items(lines: list[str]) -> list[_Item]:
     return items
 
 
-def _criteria(items: list[_Item], prefix: str, group: str) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+def _criteria(
+    items: list[_Item], prefix: str, group: str
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     criteria: list[dict[str, Any]] = []
     notes: list[tuple[str, str]] = []
     listed = any(item.number is not None for item in items) or len(items) > 1
@@ -616,7 +689,7 @@ def _criteria(items: list[_Item], prefix: str, group: str) -> tuple[list[dict[st
     return criteria, notes
 
 
-# ------------------------------------------------------------------------------------------------------ YAML text
+# ------------------------------------------------------------------------------------------------ YAML text
 
 
 def draft_yaml(record: dict[str, Any]) -> str:
@@ -625,9 +698,10 @@ def draft_yaml(record: dict[str, Any]) -> str:
     identity = draft["identity"]
     updated = identity.get("last_update", "an unknown date")
     header = [
-        f"# DRAFT protocol imported from ClinicalTrials.gov record {identity['registry_id']} (last updated {updated}).",
-        "# Everything the record states is filled in verbatim. The draft is NOT valid until every entry under",
-        "# to_complete is done and removed; `dermtrial protocol validate` reports each one as incomplete.",
+        f"# DRAFT protocol imported from ClinicalTrials.gov record {identity['registry_id']}"
+        f" (last updated {updated}).",
+        "# Everything the record states is filled in verbatim. The draft is NOT valid until every entry",
+        "# under to_complete is done and removed; `dermtrial protocol validate` reports each as incomplete.",
         "#",
         "# To complete:",
         *(f"#   - {item['path']}: {item['reason']}" for item in draft["to_complete"]),
@@ -637,7 +711,7 @@ def draft_yaml(record: dict[str, Any]) -> str:
     return "\n".join(header) + body
 
 
-# ------------------------------------------------------------------------------------------------------- helpers
+# -------------------------------------------------------------------------------------------------- helpers
 
 
 def _unescape(text: str | None) -> str | None:
@@ -651,10 +725,15 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+_TRAILING = re.compile(r"(?:-(?:and|or|of|the|plus|with|in|for))+$")
+
+
 def _slug(text: str, limit: int = 32) -> str:
+    """A short id from a name: lower case, words joined by ``-``, cut at a word boundary."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
     if len(slug) > limit:
         slug = slug[:limit].rsplit("-", 1)[0] if "-" in slug[:limit] else slug[:limit]
+        slug = _TRAILING.sub("", slug)
     if slug and not slug[0].isalpha():
         slug = f"x-{slug}"
     return slug
@@ -662,7 +741,9 @@ def _slug(text: str, limit: int = 32) -> str:
 
 def _initials(name: str) -> str:
     """``Guangdong Provincial Hospital of Traditional Chinese Medicine`` → ``GPHTCM``."""
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", name) if w.casefold() not in {"of", "the", "and", "de"}]
+    words = [
+        w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", name) if w.casefold() not in {"of", "the", "and", "de"}
+    ]
     initials = "".join(word[0].upper() for word in words)[:10]
     return initials if len(initials) >= 2 else _slug(name, limit=16)
 

@@ -117,12 +117,15 @@ _RULE_TAGS = {"input": "rule[threshold]", "all": "rule[all]", "any": "rule[any]"
 def _rule_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         return next((tag for key, tag in _RULE_TAGS.items() if key in value), None)
-    kind = {Threshold: "input", AllRule: "all", AnyRule: "any"}.get(type(value))
+    kinds: dict[type, str] = {Threshold: "input", AllRule: "all", AnyRule: "any"}
+    kind = kinds.get(type(value))
     return _RULE_TAGS[kind] if kind else None
 
 
 Rule = Annotated[
-    Annotated[Threshold, Tag("rule[threshold]")] | Annotated[AllRule, Tag("rule[all]")] | Annotated[AnyRule, Tag("rule[any]")],
+    Annotated[Threshold, Tag("rule[threshold]")]
+    | Annotated[AllRule, Tag("rule[all]")]
+    | Annotated[AnyRule, Tag("rule[any]")],
     Discriminator(
         _rule_kind,
         custom_error_type="rule",
