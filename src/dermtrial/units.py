@@ -49,9 +49,17 @@ def parse_unit(text: str) -> Any:
         quantity = ureg.parse_expression(text.replace("^", "**"))
     except Exception as exc:  # pint raises several unrelated exception types for a bad string
         raise UnitError(f"{text!r} is not a unit the unit library knows") from exc
-    if isinstance(quantity, (int, float)):
+    if isinstance(quantity, (int, float)) or quantity.unitless:
         raise UnitError(f"{text!r} is a number, not a unit")
     return quantity
+
+
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """How many ``to_unit`` make one ``from_unit`` (``g/dL`` → ``g/L`` is 10); UnitError when incompatible."""
+    try:
+        return float((parse_unit(from_unit) / parse_unit(to_unit)).to("dimensionless").magnitude)
+    except pint.DimensionalityError as exc:
+        raise UnitError(f'"{from_unit}" cannot be converted to "{to_unit}"') from exc
 
 
 def is_unit(text: str) -> bool:
