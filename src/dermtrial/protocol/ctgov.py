@@ -100,9 +100,7 @@ def parse_record(text: str, source: str) -> dict[str, Any]:
 
 def _check_record(data: Any, source: str | None) -> None:
     if not isinstance(data, Mapping):
-        raise InvalidInput(
-            [Problem((), "a ClinicalTrials.gov API v2 study record is a JSON object", source=source)]
-        )
+        raise InvalidInput([Problem((), "a ClinicalTrials.gov API v2 study record is a JSON object", source=source)])
     section = data.get("protocolSection")
     if not isinstance(section, Mapping):
         raise InvalidInput([Problem(("protocolSection",), NOT_A_RECORD, source=source)])
@@ -202,13 +200,9 @@ def draft_from_record(record: dict[str, Any]) -> dict[str, Any]:
         "endpoints": _endpoints(rec, draft),
         "eligibility": _eligibility(rec.child("protocolSection", "eligibilityModule"), draft),
     }
-    draft.todo(
-        "visits", "the record has no visit schedule: add every visit with its offset_days, window and forms"
-    )
+    draft.todo("visits", "the record has no visit schedule: add every visit with its offset_days, window and forms")
     draft.todo("forms", "the record names no case report forms: declare the forms each visit collects")
-    draft.todo(
-        "populations", "the record defines no analysis populations: declare them (enrolled, fas, safety …)"
-    )
+    draft.todo("populations", "the record defines no analysis populations: declare them (enrolled, fas, safety …)")
     if draft.assumptions:
         out["assumptions"] = draft.assumptions
     out["to_complete"] = _sorted_todos(draft.to_complete)
@@ -242,20 +236,14 @@ def _effective_date(rec: _Record, draft: _Draft) -> dt.date:
     ]
     for label, value in candidates:
         if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            draft.todo(
-                "effective_date", f"set to the record's {label} ({value}): give the date this version applies"
-            )
+            draft.todo("effective_date", f"set to the record's {label} ({value}): give the date this version applies")
             return dt.date.fromisoformat(value)
     for label, value in candidates:
         if value and re.fullmatch(r"\d{4}-\d{2}", value):
-            draft.todo(
-                "effective_date", f"the record's {label} has no day ({value}); the 1st was used: correct it"
-            )
+            draft.todo("effective_date", f"the record's {label} has no day ({value}); the 1st was used: correct it")
             return dt.date.fromisoformat(f"{value}-01")
     path = "protocolSection.statusModule.lastUpdatePostDateStruct.date"
-    raise InvalidInput(
-        [Problem(tuple(path.split(".")), "required field is missing: a draft needs a dated record")]
-    )
+    raise InvalidInput([Problem(tuple(path.split(".")), "required field is missing: a draft needs a dated record")])
 
 
 def _registry_date(rec: _Record, key: str) -> dict[str, Any] | None:
@@ -310,18 +298,14 @@ def _sites(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
         path = f"identity.sites.{site_id}.timezone"
         if zone is None:
             site["timezone"] = _PLACEHOLDER_TIMEZONE
-            where = (
-                f"country {country!r} has several time zones" if country else "the record gives no country"
-            )
+            where = f"country {country!r} has several time zones" if country else "the record gives no country"
             draft.todo(
                 path,
                 f"the record has no time zone and {where}: give the site's IANA zone (UTC is a placeholder)",
             )
         else:
             site["timezone"] = zone
-            draft.assumptions.append(
-                {"path": path, "note": f"the record has no time zone; {zone} is {country}'s"}
-            )
+            draft.assumptions.append({"path": path, "note": f"the record has no time zone; {zone} is {country}'s"})
         sites.append(site)
     return sites
 
@@ -376,14 +360,10 @@ def _interventions(rec: _Record, draft: _Draft) -> list[tuple[_Record, dict[str,
     return out
 
 
-def _arms(
-    rec: _Record, interventions: list[tuple[_Record, dict[str, Any]]], draft: _Draft
-) -> list[dict[str, Any]]:
+def _arms(rec: _Record, interventions: list[tuple[_Record, dict[str, Any]]], draft: _Draft) -> list[dict[str, Any]]:
     used: set[str] = set()
     arms: list[dict[str, Any]] = []
-    by_name = {
-        (_norm(item.text("type") or ""), _norm(spec["name"])): spec["id"] for item, spec in interventions
-    }
+    by_name = {(_norm(item.text("type") or ""), _norm(spec["name"])): spec["id"] for item, spec in interventions}
     by_plain_name = {_norm(spec["name"]): spec["id"] for _, spec in interventions}
     for group in rec.objects("protocolSection", "armsInterventionsModule", "armGroups"):
         label = group.text("label") or ""
@@ -462,9 +442,7 @@ def _read_administration(text: str, ident: str, draft: _Draft) -> dict[str, Any]
     else:
         out["route"] = _PLACEHOLDER_ROUTE
         why = f"mentions several routes ({', '.join(routes)})" if routes else "states no route"
-        draft.todo(
-            f"{base}.route", f"the record {why}: give the route ({_PLACEHOLDER_ROUTE} is a placeholder)"
-        )
+        draft.todo(f"{base}.route", f"the record {why}: give the route ({_PLACEHOLDER_ROUTE} is a placeholder)")
     frequency = next(((name, m) for name, pattern in _FREQUENCIES if (m := pattern.search(text))), None)
     if frequency is not None:
         out["frequency"] = frequency[0]
@@ -481,16 +459,12 @@ def _read_administration(text: str, ident: str, draft: _Draft) -> dict[str, Any]
         out["dose"], snippet = dose
         _confirm(draft, f"{base}.dose", snippet, f"{out['dose']['amount']} {out['dose']['unit']}")
     elif _BARE_DOSE.search(text):
-        draft.todo(
-            f"{base}.dose", "the record gives a dose without a unit that can be read: give amount and unit"
-        )
+        draft.todo(f"{base}.dose", "the record gives a dose without a unit that can be read: give amount and unit")
     elif out["route"] != "TOPICAL":
         draft.todo(f"{base}.dose", "the record states no dose: give amount and unit")
     if (duration := _DURATION.search(text)) is not None:
         out["duration"] = {"amount": _number(duration.group(1)), "unit": duration.group(2).lower()}
-        _confirm(
-            draft, f"{base}.duration", duration.group(0), f"{duration.group(1)} {duration.group(2).lower()}"
-        )
+        _confirm(draft, f"{base}.duration", duration.group(0), f"{duration.group(1)} {duration.group(2).lower()}")
     if out["route"] in _SCHEDULED_ROUTES:
         draft.todo(f"{base}.administered_at", "the record does not say at which visits it is given")
     return out
@@ -534,9 +508,7 @@ def _endpoints(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
                 if outcome.text(source) is not None:
                     endpoint[target] = outcome.text(source)
             endpoints.append(endpoint)
-            note = (
-                " (registered as an other outcome, ranked secondary here)" if key == "otherOutcomes" else ""
-            )
+            note = " (registered as an other outcome, ranked secondary here)" if key == "otherOutcomes" else ""
             draft.todo(
                 f"endpoints.{ident}",
                 f"give its derivation, instrument and timepoint; the record states none{note}",
@@ -619,9 +591,7 @@ def _split_criteria(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any
     notes: list[tuple[str, str]] = []
     if any(line.strip() for line in preamble):
         where = "before the Inclusion Criteria heading" if found else "without Inclusion/Exclusion headings"
-        notes.append(
-            ("eligibility.inclusion", f"the record has criteria text {where}; it was kept as inclusion")
-        )
+        notes.append(("eligibility.inclusion", f"the record has criteria text {where}; it was kept as inclusion"))
         sections["inclusion"] = preamble + sections["inclusion"]
     result = []
     for group, prefix in (("inclusion", "I"), ("exclusion", "E")):
@@ -667,9 +637,7 @@ def _items(lines: list[str]) -> list[_Item]:
     return items
 
 
-def _criteria(
-    items: list[_Item], prefix: str, group: str
-) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+def _criteria(items: list[_Item], prefix: str, group: str) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     criteria: list[dict[str, Any]] = []
     notes: list[tuple[str, str]] = []
     listed = any(item.number is not None for item in items) or len(items) > 1
@@ -698,8 +666,7 @@ def draft_yaml(record: dict[str, Any]) -> str:
     identity = draft["identity"]
     updated = identity.get("last_update", "an unknown date")
     header = [
-        f"# DRAFT protocol imported from ClinicalTrials.gov record {identity['registry_id']}"
-        f" (last updated {updated}).",
+        f"# DRAFT protocol imported from ClinicalTrials.gov record {identity['registry_id']} (last updated {updated}).",
         "# Everything the record states is filled in verbatim. The draft is NOT valid until every entry",
         "# under to_complete is done and removed; `dermtrial protocol validate` reports each as incomplete.",
         "#",
@@ -741,9 +708,7 @@ def _slug(text: str, limit: int = 32) -> str:
 
 def _initials(name: str) -> str:
     """``Guangdong Provincial Hospital of Traditional Chinese Medicine`` → ``GPHTCM``."""
-    words = [
-        w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", name) if w.casefold() not in {"of", "the", "and", "de"}
-    ]
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", name) if w.casefold() not in {"of", "the", "and", "de"}]
     initials = "".join(word[0].upper() for word in words)[:10]
     return initials if len(initials) >= 2 else _slug(name, limit=16)
 
