@@ -49,7 +49,7 @@ def parse_unit(text: str) -> Any:
         quantity = ureg.parse_expression(text.replace("^", "**"))
     except Exception as exc:  # pint raises several unrelated exception types for a bad string
         raise UnitError(f"{text!r} is not a unit the unit library knows") from exc
-    if isinstance(quantity, (int, float)) or quantity.unitless:
+    if isinstance(quantity, (int, float)) or quantity.units == ureg.dimensionless:
         raise UnitError(f"{text!r} is a number, not a unit")
     return quantity
 
