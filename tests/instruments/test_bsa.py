@@ -69,6 +69,4 @@ def test_bsa_json_output() -> None:
 def test_bsa_refuses_bad_input(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         BsaInput.model_validate(data)
-    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [
-        message
-    ]
+    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [message]

@@ -141,9 +141,7 @@ def problems(data: Any) -> list[str]:
         ({"q11": 0}, "q11: unknown field (not part of the format)"),
     ],
 )
-def test_dlqi_refuses_bad_answers_naming_item_value_and_what_is_allowed(
-    change: dict[str, Any], message: str
-) -> None:
+def test_dlqi_refuses_bad_answers_naming_item_value_and_what_is_allowed(change: dict[str, Any], message: str) -> None:
     data = answers(0, 0, 0, 0, 0, 0, 0, 0, 0, q7={"prevented": "no", "problem": 0}) | change
     assert problems(data) == [message]
 

@@ -53,6 +53,4 @@ def test_itch_json_output() -> None:
 def test_itch_refuses_bad_input(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         ItchInput.model_validate(data)
-    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [
-        message
-    ]
+    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [message]

@@ -31,12 +31,8 @@ def region(e: int, i: int, d: int, area: int | None = None, percent: Any = None)
     return out
 
 
-def assessment(
-    head: dict[str, Any], upper: dict[str, Any], trunk: dict[str, Any], lower: dict[str, Any]
-) -> PasiItems:
-    return PasiItems.model_validate(
-        {"head": head, "upper_limbs": upper, "trunk": trunk, "lower_limbs": lower}
-    )
+def assessment(head: dict[str, Any], upper: dict[str, Any], trunk: dict[str, Any], lower: dict[str, Any]) -> PasiItems:
+    return PasiItems.model_validate({"head": head, "upper_limbs": upper, "trunk": trunk, "lower_limbs": lower})
 
 
 CLEAR = region(0, 0, 0, 0)
@@ -79,9 +75,7 @@ def test_pasi_weights_are_head_0_1_upper_0_2_trunk_0_3_lower_0_4_in_that_order()
         ),
     ],
 )
-def test_pasi_worked_examples(
-    regions: tuple[dict[str, Any], ...], expected: str, subscores: dict[str, str]
-) -> None:
+def test_pasi_worked_examples(regions: tuple[dict[str, Any], ...], expected: str, subscores: dict[str, str]) -> None:
     result = score_pasi(assessment(*regions))
     assert result.value == Decimal(expected)
     assert {r: str(Decimal(t).scaleb(-1)) for r, t in result.region_tenths.items()} == subscores
@@ -136,9 +130,7 @@ def test_pasi_area_percent_as_a_python_float_means_what_was_typed() -> None:
         (region(0, 0, 0, percent=Decimal("0.5")), "area_without_signs"),  # same, area given as a percentage
     ],
 )
-def test_pasi_inconsistent_region_is_scored_by_the_formula_and_flagged(
-    head: dict[str, Any], problem: str
-) -> None:
+def test_pasi_inconsistent_region_is_scored_by_the_formula_and_flagged(head: dict[str, Any], problem: str) -> None:
     result = score_pasi(assessment(head, region(1, 1, 1, 1), CLEAR, CLEAR))
     assert result.region_tenths["head"] == 0
     assert result.tenths == 6  # upper limbs 0.2 × 3 × 1
@@ -150,9 +142,7 @@ def test_pasi_clear_region_with_area_0_is_not_flagged() -> None:
 
 
 def test_pasi_json_output_has_total_subscores_flags_and_version() -> None:
-    result = score_pasi(
-        assessment(region(2, 1, 2, 3), region(1, 1, 1, 2), region(2, 2, 2, 0), region(3, 3, 2, 4))
-    )
+    result = score_pasi(assessment(region(2, 1, 2, 3), region(1, 1, 1, 2), region(2, 2, 2, 0), region(3, 3, 2, 4)))
     assert result.to_json() == {
         "pasi": 15.5,
         "regions": {"head": 1.5, "upper_limbs": 1.2, "trunk": 0.0, "lower_limbs": 12.8},

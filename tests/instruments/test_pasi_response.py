@@ -113,9 +113,7 @@ def test_is_responder_refuses_a_zero_baseline() -> None:
 def test_pasi_pair_refuses_values_that_are_not_pasi_values(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         PasiPair.model_validate(data)
-    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [
-        message
-    ]
+    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [message]
 
 
 def test_trailing_zeros_are_not_extra_decimals() -> None:

@@ -29,10 +29,7 @@ def test_every_one_decimal_pair_gets_the_exact_responder_flags() -> None:
                 expected = improvement >= threshold
                 if is_responder(baseline, followup, threshold) != expected:
                     mismatches.append((baseline, followup, threshold))
-                if (
-                    threshold == 75
-                    and ((baseline / 10 - followup / 10) / (baseline / 10) * 100 >= 75) != expected
-                ):
+                if threshold == 75 and ((baseline / 10 - followup / 10) / (baseline / 10) * 100 >= 75) != expected:
                     float_disagreements += 1
     assert pairs == 720 * 721
     assert mismatches == []

@@ -40,6 +40,4 @@ def test_spga_grades_and_labels(grade: int, code: str, label_en: str, label_zh: 
 def test_spga_refuses_values_outside_0_to_4(value: Any, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SpgaInput.model_validate({"spga": value})
-    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [
-        message
-    ]
+    assert [f"{format_path(p.path)}: {p.message}" for p in problems_from_validation_error(caught.value)] == [message]

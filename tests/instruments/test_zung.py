@@ -158,9 +158,7 @@ def test_zung_refuses_bad_answers_naming_position_value_and_range(data: Any, mes
     assert problems(data) == [message]
 
 
-@given(
-    st.lists(st.integers(1, 4), min_size=20, max_size=20), st.sampled_from(["integer_part", "round_half_up"])
-)
+@given(st.lists(st.integers(1, 4), min_size=20, max_size=20), st.sampled_from(["integer_part", "round_half_up"]))
 def test_zung_index_is_within_25_and_100_for_any_answers(items: list[int | None], conversion: Any) -> None:
     for score in (score_zung_sas, score_zung_sds):
         result = score(ZungAnswers(items=items, conversion=conversion))

@@ -63,9 +63,7 @@ def items_from_data(entries: Any, where: str) -> tuple[ItemInfo, ...]:
     return tuple(out)
 
 
-def info_from_data(
-    data: Mapping[str, Any], *, name: str, title: str, items: tuple[ItemInfo, ...]
-) -> InstrumentInfo:
+def info_from_data(data: Mapping[str, Any], *, name: str, title: str, items: tuple[ItemInfo, ...]) -> InstrumentInfo:
     """The common part of every instrument's metadata, read from its reference file."""
     return InstrumentInfo(
         name=name,

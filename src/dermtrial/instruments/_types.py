@@ -35,9 +35,7 @@ def whole_number(low: int, high: int) -> Callable[[object], int]:
 
     def check(value: object) -> int:
         if type(value) is not int or not low <= value <= high:
-            raise PydanticCustomError(
-                "score_range", "must be a whole number {low}–{high}", {"low": low, "high": high}
-            )
+            raise PydanticCustomError("score_range", "must be a whole number {low}–{high}", {"low": low, "high": high})
         return value
 
     return check

@@ -125,9 +125,7 @@ _MODEL_NOT_RELEVANT = frozenset(
     int(name[1:]) for name, field in DlqiAnswers.model_fields.items() if field.annotation != int | None
 )
 if _MODEL_NOT_RELEVANT != NOT_RELEVANT_ITEMS:
-    raise ReferenceDataError(
-        "dlqi.yaml: not_relevant_items disagrees with the items that accept not_relevant"
-    )
+    raise ReferenceDataError("dlqi.yaml: not_relevant_items disagrees with the items that accept not_relevant")
 
 
 @dataclass(frozen=True)

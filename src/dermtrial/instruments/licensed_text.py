@@ -55,24 +55,16 @@ def _text(value: Any) -> bool:
 
 def _item(code: str, entry: Any, source: str, problems: list[Problem]) -> ItemText | None:
     if not isinstance(entry, Mapping):
-        problems.append(
-            Problem(("items", code), "expected a mapping with text (and optionally options)", source)
-        )
+        problems.append(Problem(("items", code), "expected a mapping with text (and optionally options)", source))
         return None
     for key in entry:
         if key not in ("text", "options"):
-            problems.append(
-                Problem(("items", code, str(key)), "unknown field (allowed: text, options)", source)
-            )
+            problems.append(Problem(("items", code, str(key)), "unknown field (allowed: text, options)", source))
     if not _text(entry.get("text")):
-        problems.append(
-            Problem(("items", code, "text"), "required: the licensed wording, non-empty text", source)
-        )
+        problems.append(Problem(("items", code, "text"), "required: the licensed wording, non-empty text", source))
     options = entry.get("options", {})
     if not isinstance(options, Mapping) or not all(_text(v) for v in options.values()):
-        problems.append(
-            Problem(("items", code, "options"), "expected a mapping of answer value to text", source)
-        )
+        problems.append(Problem(("items", code, "options"), "expected a mapping of answer value to text", source))
         options = {}
     return ItemText(str(entry.get("text", "")).strip(), {str(k): str(v) for k, v in options.items()})
 
@@ -85,13 +77,9 @@ def parse_licensed_text(text: str, *, source: str, instrument: InstrumentInfo) -
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = None if mark is None else mark.line + 1
-        raise InvalidInput(
-            [Problem((), f"not valid YAML: {getattr(exc, 'problem', exc)}", source, line)]
-        ) from None
+        raise InvalidInput([Problem((), f"not valid YAML: {getattr(exc, 'problem', exc)}", source, line)]) from None
     if not isinstance(data, Mapping):
-        raise InvalidInput(
-            [Problem((), "expected a mapping with instrument, language, licence and items", source)]
-        )
+        raise InvalidInput([Problem((), "expected a mapping with instrument, language, licence and items", source)])
     problems: list[Problem] = []
     for key in data:
         if key not in ("instrument", "language", "licence", "items"):
@@ -100,9 +88,7 @@ def parse_licensed_text(text: str, *, source: str, instrument: InstrumentInfo) -
             )
     if data.get("instrument") != instrument.name:
         shown = data.get("instrument")
-        problems.append(
-            Problem(("instrument",), f"{shown!r} is not allowed: must be {instrument.name!r}", source)
-        )
+        problems.append(Problem(("instrument",), f"{shown!r} is not allowed: must be {instrument.name!r}", source))
     for key, what in (
         ("language", "a language tag such as en or zh-CN"),
         ("licence", "the licence this text is used under"),

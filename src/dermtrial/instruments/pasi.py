@@ -64,9 +64,7 @@ def _weights_in_tenths(data: Mapping[str, Any]) -> dict[str, int]:
     for region in require(dict(data), "regions", "pasi.yaml"):
         tenths = Decimal(str(region["weight"])) * 10
         if tenths != tenths.to_integral_value():
-            raise ReferenceDataError(
-                f"pasi.yaml: weight {region['weight']} of {region['code']} is not whole tenths"
-            )
+            raise ReferenceDataError(f"pasi.yaml: weight {region['weight']} of {region['code']} is not whole tenths")
         weights[str(region["code"])] = int(tenths)
     if sum(weights.values()) != 10:
         raise ReferenceDataError("pasi.yaml: the region weights must add up to 1")
@@ -88,17 +86,11 @@ def _bands(data: Mapping[str, Any]) -> tuple[AreaBand, ...]:
     # The bands must tile 0–100 without gap or overlap, in score order 0, 1, 2, ...
     if [b.score for b in bands] != list(range(len(bands))):
         raise ReferenceDataError("pasi.yaml: area band scores must run 0, 1, 2, ... in order")
-    if not (
-        bands[0].low == 0 and bands[0].low_inclusive and bands[-1].high == 100 and bands[-1].high_inclusive
-    ):
-        raise ReferenceDataError(
-            "pasi.yaml: the area bands must start at 0 % and end at 100 %, both included"
-        )
+    if not (bands[0].low == 0 and bands[0].low_inclusive and bands[-1].high == 100 and bands[-1].high_inclusive):
+        raise ReferenceDataError("pasi.yaml: the area bands must start at 0 % and end at 100 %, both included")
     for before, after in pairwise(bands):
         if before.high != after.low or before.high_inclusive == after.low_inclusive:
-            raise ReferenceDataError(
-                f"pasi.yaml: area bands {before.score} and {after.score} leave a gap or overlap"
-            )
+            raise ReferenceDataError(f"pasi.yaml: area bands {before.score} and {after.score} leave a gap or overlap")
     return bands
 
 

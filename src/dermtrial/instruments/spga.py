@@ -36,8 +36,7 @@ class SpgaGrade:
 
 
 GRADES: tuple[SpgaGrade, ...] = tuple(
-    SpgaGrade(int(g["score"]), str(g["code"]), str(g["label_en"]), str(g["label_zh"]))
-    for g in _DATA["grades"]
+    SpgaGrade(int(g["score"]), str(g["code"]), str(g["label_en"]), str(g["label_zh"])) for g in _DATA["grades"]
 )
 if [g.score for g in GRADES] != list(range(5)):
     raise ReferenceDataError("spga.yaml: grades must be 0, 1, 2, 3, 4 in order")

@@ -183,9 +183,7 @@ def _score(scale: Scale, answers: ZungAnswers) -> ZungResult:
         )
     raw = zung_raw(scale, [a for a in answers.items if a is not None])
     index = zung_index(raw, answers.conversion)
-    return ZungResult(
-        scale=scale, raw=raw, index=index, conversion=answers.conversion, band=zung_band(scale, index)
-    )
+    return ZungResult(scale=scale, raw=raw, index=index, conversion=answers.conversion, band=zung_band(scale, index))
 
 
 def score_zung_sas(answers: ZungAnswers) -> ZungResult:
@@ -203,10 +201,8 @@ def _metadata(scale: Scale) -> InstrumentInfo:
     items = tuple(
         ItemInfo(
             code=f"{scale.upper()}{number:02d}",
-            label_en=f"{scale.upper()} item {number}"
-            + (" (reverse-scored)" if number in rules.reverse_items else ""),
-            label_zh=f"{scale.upper()} 第{number}题"
-            + ("（反向计分）" if number in rules.reverse_items else ""),
+            label_en=f"{scale.upper()} item {number}" + (" (reverse-scored)" if number in rules.reverse_items else ""),
+            label_zh=f"{scale.upper()} 第{number}题" + ("（反向计分）" if number in rules.reverse_items else ""),
             allowed=f"{LOW}–{HIGH}",
         )
         for number in range(1, ITEM_COUNT + 1)
