@@ -45,7 +45,7 @@ def demo() -> None:
             str(len(protocol.forms)),
             str(criteria),
             f"{primary.instrument} {primary.derivation} at {primary.timepoint}" if primary else "-",
-            f"yes ({content_hash(protocol)[:12]})",
+            f"yes {content_hash(protocol)[:8]}",
         )
     stdout.print(table)
     if failed:

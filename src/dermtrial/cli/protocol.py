@@ -69,13 +69,15 @@ def _summary(protocol: Protocol, digest: str) -> None:
     )
     stdout.print(f"content hash {digest}")
     table = Table(title="Interventions")
-    for column in ("id", "name", "kind", "dose and schedule"):
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "kind", "dose and schedule"):
         table.add_column(column)
     for intervention in protocol.interventions:
         table.add_row(intervention.id, intervention.name, intervention.kind, _dose_text(protocol, intervention.id))
     stdout.print(table)
     visits = Table(title="Visits (offset from the first treatment date; study day = offset + 1)")
-    for column in ("id", "label", "offset_days", "study_day", "window", "forms"):
+    visits.add_column("id", no_wrap=True)
+    for column in ("label", "offset_days", "study_day", "window", "forms"):
         visits.add_column(column)
     for visit in protocol.visits:
         window = f"-{visit.window.before}/+{visit.window.after}"
@@ -84,7 +86,8 @@ def _summary(protocol: Protocol, digest: str) -> None:
         )
     stdout.print(visits)
     endpoints = Table(title="Endpoints")
-    for column in ("id", "type", "title", "derivation", "timepoint"):
+    endpoints.add_column("id", no_wrap=True)
+    for column in ("type", "title", "derivation", "timepoint"):
         endpoints.add_column(column)
     for endpoint in protocol.endpoints:
         endpoints.add_row(
@@ -97,8 +100,10 @@ def _summary(protocol: Protocol, digest: str) -> None:
         kinds[criterion.kind] = kinds.get(criterion.kind, 0) + 1
     counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
     stdout.print(
-        f"Eligibility: {len(eligibility.inclusion)} inclusion and {len(eligibility.exclusion)} exclusion "
-        f"criteria ({counted}); {len(protocol.forms)} forms; {len(protocol.assumptions)} assumptions."
+        f"Eligibility: {len({c.number for c in eligibility.inclusion})} inclusion and "
+        f"{len({c.number for c in eligibility.exclusion})} exclusion criteria as registered, in "
+        f"{len(eligibility.inclusion) + len(eligibility.exclusion)} parts ({counted}); "
+        f"{len(protocol.forms)} forms; {len(protocol.assumptions)} assumptions."
     )
 
 
@@ -122,7 +127,8 @@ def list_protocols(as_json: bool = JSON_OPTION) -> None:
         print_json(rows)
         return
     table = Table(title="Built-in protocols")
-    for column in ("registry id", "version", "title", "content hash", "valid"):
+    table.add_column("registry id", no_wrap=True)
+    for column in ("version", "title", "content hash", "valid"):
         table.add_column(column)
     for row in rows:
         table.add_row(
