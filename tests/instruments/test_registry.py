@@ -59,7 +59,7 @@ def test_copyrighted_questionnaires_ship_placeholders_not_wording(name: str) -> 
 
 @pytest.mark.parametrize("name", ["pasi", "zung", "dlqi", "bsa", "spga", "itch"])
 def test_reference_data_files_are_packaged_and_cite_their_source(name: str) -> None:
-    assert resources.files("dermtrial.instruments.data").joinpath(f"{name}.yaml").is_file()
+    assert resources.files("dermtrial.instruments").joinpath("data", f"{name}.yaml").is_file()
     data = load_reference(name)
     assert data["instrument"] == name
     assert len(data["source"]) > 40

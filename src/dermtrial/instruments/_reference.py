@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-DATA_PACKAGE = "dermtrial.instruments.data"
+DATA_PACKAGE = "dermtrial.instruments"
+DATA_FOLDER = "data"
 
 
 class ReferenceDataError(ValueError):
@@ -24,7 +25,7 @@ class ReferenceDataError(ValueError):
 @cache
 def load_reference(name: str) -> dict[str, Any]:
     """Return the parsed ``data/NAME.yaml``; it must hold a mapping with ``source`` and ``version``."""
-    text = resources.files(DATA_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    text = resources.files(DATA_PACKAGE).joinpath(DATA_FOLDER, f"{name}.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise ReferenceDataError(f"{name}.yaml: expected a mapping at the top level")
