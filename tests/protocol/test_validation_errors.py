@@ -148,6 +148,14 @@ CASES = [
         ],
     ),
     (
+        "unknown time zone",
+        "timezone: Asia/Shanghai",
+        "timezone: Mars/Olympus",
+        [
+            'p.yaml:9: identity.sites[0].timezone: "Mars/Olympus" is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)'
+        ],
+    ),
+    (
         "impossible date",
         "effective_date: 2024-01-01",
         "effective_date: 2024-13-01",

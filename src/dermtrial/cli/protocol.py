@@ -47,10 +47,10 @@ def _report(id_or_file: str) -> ValidationReport:
 def _dose_text(protocol: Protocol, intervention_id: str) -> str:
     intervention = protocol.intervention(intervention_id)
     dose = intervention.dose
-    parts = [intervention.route.lower()]
+    parts = [intervention.route.lower() if intervention.route else "route not given"]
     if dose is not None:
         parts.append(f"{dose.amount:g} {dose.unit}" + (" (per body weight)" if dose.basis == "body_weight" else ""))
-    parts.append(intervention.frequency)
+    parts.append(intervention.frequency or "frequency not given")
     if intervention.duration is not None:
         parts.append(f"for {intervention.duration.amount:g} {intervention.duration.unit}")
     if intervention.administered_at:

@@ -278,8 +278,20 @@ def check_completeness(protocol: Protocol) -> list[Problem]:
                     f"incomplete: endpoint {endpoint.id} needs an instrument and a timepoint",
                 )
             )
+    for index, site in enumerate(protocol.identity.sites):
+        if site.timezone is None:
+            problems.append(
+                Problem(("identity", "sites", index, "timezone"), f"incomplete: site {site.id} has no time zone")
+            )
     for index, intervention in enumerate(protocol.interventions):
-        if intervention.dose is None and intervention.route != "TOPICAL":
+        for field in ("route", "frequency"):
+            if getattr(intervention, field) is None:
+                problems.append(
+                    Problem(
+                        ("interventions", index, field), f"incomplete: intervention {intervention.id} has no {field}"
+                    )
+                )
+        if intervention.dose is None and intervention.route not in {"TOPICAL", None}:
             problems.append(
                 Problem(
                     ("interventions", index, "dose"),

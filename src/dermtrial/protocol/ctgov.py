@@ -75,9 +75,6 @@ SINGLE_ZONE_COUNTRIES: dict[str, str] = {
 
 _KINDS = {"BIOLOGICAL", "DRUG", "DEVICE", "PROCEDURE", "DIETARY_SUPPLEMENT", "OTHER"}
 _SCHEDULED_ROUTES = {"INTRAVENOUS", "SUBCUTANEOUS", "INTRAMUSCULAR", "INTRADERMAL"}
-_PLACEHOLDER_ROUTE = "ORAL"
-_PLACEHOLDER_FREQUENCY = "ONCE"
-_PLACEHOLDER_TIMEZONE = "UTC"
 
 
 # --------------------------------------------------------------------------------------------- reading JSON
@@ -297,12 +294,8 @@ def _sites(rec: _Record, draft: _Draft) -> list[dict[str, Any]]:
         zone = SINGLE_ZONE_COUNTRIES.get((country or "").strip().casefold())
         path = f"identity.sites.{site_id}.timezone"
         if zone is None:
-            site["timezone"] = _PLACEHOLDER_TIMEZONE
             where = f"country {country!r} has several time zones" if country else "the record gives no country"
-            draft.todo(
-                path,
-                f"the record has no time zone and {where}: give the site's IANA zone (UTC is a placeholder)",
-            )
+            draft.todo(path, f"the record has no time zone and {where}: give the site's IANA zone")
         else:
             site["timezone"] = zone
             draft.assumptions.append({"path": path, "note": f"the record has no time zone; {zone} is {country}'s"})
@@ -440,32 +433,26 @@ def _read_administration(text: str, ident: str, draft: _Draft) -> dict[str, Any]
         out["route"] = route
         _confirm(draft, f"{base}.route", match.group(0), route)
     else:
-        out["route"] = _PLACEHOLDER_ROUTE
         why = f"mentions several routes ({', '.join(routes)})" if routes else "states no route"
-        draft.todo(f"{base}.route", f"the record {why}: give the route ({_PLACEHOLDER_ROUTE} is a placeholder)")
+        draft.todo(f"{base}.route", f"the record {why}: give the route")
     frequency = next(((name, m) for name, pattern in _FREQUENCIES if (m := pattern.search(text))), None)
     if frequency is not None:
         out["frequency"] = frequency[0]
         _confirm(draft, f"{base}.frequency", frequency[1].group(0), frequency[0])
     else:
-        out["frequency"] = _PLACEHOLDER_FREQUENCY
-        draft.todo(
-            f"{base}.frequency",
-            f"the record states no frequency: give it ({_PLACEHOLDER_FREQUENCY}, one dose at each "
-            "administered_at visit, is a placeholder)",
-        )
+        draft.todo(f"{base}.frequency", "the record states no frequency: give it")
     dose = _read_dose(text)
     if dose is not None:
         out["dose"], snippet = dose
         _confirm(draft, f"{base}.dose", snippet, f"{out['dose']['amount']} {out['dose']['unit']}")
     elif _BARE_DOSE.search(text):
         draft.todo(f"{base}.dose", "the record gives a dose without a unit that can be read: give amount and unit")
-    elif out["route"] != "TOPICAL":
+    elif out.get("route") != "TOPICAL":
         draft.todo(f"{base}.dose", "the record states no dose: give amount and unit")
     if (duration := _DURATION.search(text)) is not None:
         out["duration"] = {"amount": _number(duration.group(1)), "unit": duration.group(2).lower()}
         _confirm(draft, f"{base}.duration", duration.group(0), f"{duration.group(1)} {duration.group(2).lower()}")
-    if out["route"] in _SCHEDULED_ROUTES:
+    if out.get("route") in _SCHEDULED_ROUTES:
         draft.todo(f"{base}.administered_at", "the record does not say at which visits it is given")
     return out
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from dermtrial.forms.model import Codelist, Form
 from dermtrial.protocol.base import Ident, Precision, Quantity, StrictModel, UnitStr, Window
@@ -48,8 +49,18 @@ class Site(StrictModel):
     """City."""
     country: str | None = None
     """Country."""
-    timezone: str
-    """IANA time zone of the site's clinical dates and times, e.g. ``Asia/Shanghai``."""
+    timezone: str | None = None
+    """IANA time zone of the site's clinical dates and times, e.g. ``Asia/Shanghai`` (a draft may lack it)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f'"{value}" is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)') from exc
+        return value
 
 
 class Identity(StrictModel):
@@ -171,12 +182,12 @@ class Intervention(StrictModel):
     """Product and manufacturer, e.g. "Dovonex (LEO Laboratories, Ireland)"."""
     strength: Quantity | None = None
     """Strength of the product (``50 ug/g``)."""
-    route: Route
-    """Route of administration."""
+    route: Route | None = None
+    """Route of administration (a draft may lack it; it is then incomplete)."""
     dose: Dose | None = None
     """The dose per administration; a topical applied to the lesions may have none."""
-    frequency: Frequency
-    """How often."""
+    frequency: Frequency | None = None
+    """How often (a draft may lack it; it is then incomplete)."""
     duration: Quantity | None = None
     """How long, e.g. ``{amount: 12, unit: week}``."""
     administered_at: list[str] = Field(default_factory=list)
