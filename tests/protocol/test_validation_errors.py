@@ -115,6 +115,18 @@ CASES = [
         ['p.yaml:71: eligibility.inclusion[0].rule.input: unknown eligibility input "pasy" (known: pasi)'],
     ),
     (
+        "unknown input deep inside a rule",
+        'rule: {input: pasi, op: ">", value: 10, precision: "0.1"}',
+        'rule: {any: [{input: pasi, op: ">", value: 10}, {all: [{input: bsa, op: ">", value: 10}]}]}',
+        ['p.yaml:71: eligibility.inclusion[0].rule.any[1].all[0].input: unknown eligibility input "bsa" (known: pasi)'],
+    ),
+    (
+        "unknown item deep inside a skip condition",
+        "unit: kg, min: 30, max: 250}",
+        'unit: kg, min: 30, max: 250, show_when: {not: {any: [{item: SEX, op: "==", value: F}]}}}',
+        ['p.yaml:51: forms[0].item_groups[0].items[0].show_when.not.any[0].item: unknown item "SEX" in form WT'],
+    ),
+    (
         "rule of no known shape",
         'rule: {input: pasi, op: ">", value: 10, precision: "0.1"}',
         'rule: {op: ">"}',
@@ -152,7 +164,8 @@ CASES = [
         "timezone: Asia/Shanghai",
         "timezone: Mars/Olympus",
         [
-            'p.yaml:9: identity.sites[0].timezone: "Mars/Olympus" is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)'
+            'p.yaml:9: identity.sites[0].timezone: "Mars/Olympus" is not an IANA time zone '
+            "(e.g. Asia/Shanghai, Europe/Berlin)"
         ],
     ),
     (

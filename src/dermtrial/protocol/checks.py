@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from dermtrial.errors import Path, Problem
-from dermtrial.forms.model import AllOf, AnyOf, Compare, Form, NotCondition
+from dermtrial.forms.model import Compare, Form
 from dermtrial.instruments import INSTRUMENT_NAMES
-from dermtrial.protocol.eligibility import AllRule, AnyRule, Criterion, Threshold
+from dermtrial.protocol.eligibility import Criterion, Threshold
 from dermtrial.protocol.model import Protocol
 from dermtrial.units import parse_unit
+
+T = TypeVar("T")
 
 
 def _unique(items: Sequence[Any], attr: str, path: Path, what: str) -> Iterator[Problem]:
@@ -33,17 +35,23 @@ def _unknown(path: Path, what: str, value: str, known: Iterable[str]) -> Problem
     return Problem(path, f'unknown {what} "{value}" (known: {listed})', value=value)
 
 
+def _leaves(node: Any, path: Path, leaf: type[T]) -> Iterator[tuple[Path, T]]:
+    """The leaves of a condition or rule tree (``all`` / ``any`` / ``not`` combinators), with their paths."""
+    if isinstance(node, leaf):
+        yield path, node
+    for key in ("all", "any"):
+        parts = getattr(node, key, None)
+        if isinstance(parts, list):
+            for index, part in enumerate(parts):
+                yield from _leaves(part, (*path, key, index), leaf)
+    negated = getattr(node, "not_", None)
+    if negated is not None:
+        yield from _leaves(negated, (*path, "not"), leaf)
+
+
 def _condition_refs(condition: Any, path: Path) -> Iterator[tuple[Path, str]]:
-    if isinstance(condition, Compare):
-        yield (*path, "item"), condition.item
-    elif isinstance(condition, AllOf):
-        for index, part in enumerate(condition.all):
-            yield from _condition_refs(part, (*path, "all", index))
-    elif isinstance(condition, AnyOf):
-        for index, part in enumerate(condition.any):
-            yield from _condition_refs(part, (*path, "any", index))
-    elif isinstance(condition, NotCondition):
-        yield from _condition_refs(condition.not_, (*path, "not"))
+    for leaf_path, compare in _leaves(condition, path, Compare):
+        yield (*leaf_path, "item"), compare.item
 
 
 def _resolve_item(ref: str, form: Form, forms: dict[str, Form]) -> str | None:
@@ -99,17 +107,6 @@ def _form_problems(protocol: Protocol) -> Iterator[Problem]:
                 yield Problem(ref_path, error, value=ref)
 
 
-def _rule_thresholds(rule: Any, path: Path) -> Iterator[tuple[Path, Threshold]]:
-    if isinstance(rule, Threshold):
-        yield path, rule
-    elif isinstance(rule, AllRule):
-        for index, part in enumerate(rule.all):
-            yield from _rule_thresholds(part, (*path, "all", index))
-    elif isinstance(rule, AnyRule):
-        for index, part in enumerate(rule.any):
-            yield from _rule_thresholds(part, (*path, "any", index))
-
-
 def _eligibility_problems(protocol: Protocol) -> Iterator[Problem]:
     eligibility = protocol.eligibility
     forms = {form.code: form for form in protocol.forms}
@@ -146,7 +143,7 @@ def _eligibility_problems(protocol: Protocol) -> Iterator[Problem]:
         if criterion.id in seen:
             yield Problem((*base, "id"), f'duplicate criterion id "{criterion.id}"')
         seen.add(criterion.id)
-        for t_path, threshold in _rule_thresholds(criterion.rule, (*base, "rule")):
+        for t_path, threshold in _leaves(criterion.rule, (*base, "rule"), Threshold):
             if threshold.input not in names:
                 yield _unknown((*t_path, "input"), "eligibility input", threshold.input, names)
 
