@@ -30,9 +30,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# Re-pin the lock (needs uv): hashes only, never an index URL.
+# Re-pin the lock with uv (a dev dependency; a system uv works for the first lock): hashes only, never an index URL.
+UV := $(shell test -x $(BIN)/uv && echo $(BIN)/uv || echo uv)
 lock:
-	uv pip compile pyproject.toml --extra dev --generate-hashes --no-emit-index-url --universal \
+	$(UV) pip compile pyproject.toml --extra dev --generate-hashes --no-emit-index-url --universal \
 		--python-version 3.11 -o requirements.lock
 
 clean:
