@@ -1,0 +1,64 @@
+"""Passwords: argon2id hashes and the password rule.
+
+The rule (stated in every refusal): at least 12 and at most 128 characters, at least two of the kinds letters,
+digits and other characters, and not containing the user name.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from dermtrial.services.errors import invalid
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+RULE = (
+    f"a password needs {MIN_LENGTH} to {MAX_LENGTH} characters, at least two of letters, digits and other "
+    "characters, and must not contain the user name"
+)
+
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
+
+
+def check_password_rule(password: str, username: str) -> None:
+    """Raise :class:`InvalidInput` naming the rule when ``password`` does not follow it (the value is not shown)."""
+    kinds = sum(
+        (
+            any(c.isalpha() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
+    too_weak = (
+        not MIN_LENGTH <= len(password) <= MAX_LENGTH
+        or kinds < 2
+        or (username and username.lower() in password.lower())
+    )
+    if too_weak:
+        raise invalid("password", "(hidden)", f"the password is too weak: {RULE}")
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash (PHC string) stored for ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``stored_hash``."""
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_verify(password: str) -> None:
+    """Spend the time of one verification (for unknown user names, so timing does not reveal them)."""
+    verify_password(_dummy_hash(), password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password 0")

@@ -1,0 +1,120 @@
+"""Opening the study database: one :class:`Database` per URL, on SQLite or PostgreSQL.
+
+SQLite is configured for durability and for many users at once: WAL journal, ``synchronous=FULL``, foreign keys on,
+a busy timeout, and every write through one writer: an in-process lock plus ``BEGIN IMMEDIATE``, so that two writers
+never meet inside SQLite and nobody sees "database is locked". Reads use their own connections and never wait for the
+writer (WAL). On PostgreSQL, writes run at READ COMMITTED; the audit chain head row is locked by each append.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+_WRITE = "dermtrial_write"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def normalise_url(url: str | URL) -> URL:
+    """``postgresql://…`` and ``postgres://…`` mean psycopg 3; other URLs are used as given."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own transaction handling is switched off).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The study database: an engine, the single-writer lock (SQLite) and sessions for reading and writing."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            database = self.url.database or ""
+            if database in {"", ":memory:"}:
+                raise ValueError("an in-memory SQLite database cannot be shared; give a file, sqlite:///study.db")
+            kwargs.update(pool_size=40, max_overflow=0, pool_timeout=120)
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        else:
+            kwargs.update(pool_size=10, max_overflow=30, pool_pre_ping=True)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        self._writer = threading.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on SQLite, False on PostgreSQL."""
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.url.get_backend_name()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session for one write transaction; the caller commits. On SQLite it holds the single-writer lock."""
+        if self.is_sqlite:
+            with self._writer, Session(self._write_engine, expire_on_commit=False, autoflush=False) as session:
+                try:
+                    yield session
+                finally:
+                    session.rollback()
+        else:
+            with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+                try:
+                    yield session
+                finally:
+                    session.rollback()
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A connection inside one write transaction (committed on success), for schema changes and bulk work."""
+        if self.is_sqlite:
+            with self._writer, self._write_engine.begin() as connection:
+                yield connection
+        else:
+            with self.engine.begin() as connection:
+                yield connection
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading only (never committed; on SQLite it does not wait for the writer)."""
+        with Session(self.engine, autoflush=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
