@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dermtrial import __version__
-from dermtrial.cli import demo, protocol, score
+from dermtrial.cli import demo, eligibility, protocol, score
 
 app = typer.Typer(
     name="dermtrial",
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(protocol.app, name="protocol")
+app.add_typer(eligibility.app, name="eligibility")
 app.command("score")(score.score)
 app.command("demo")(demo.demo)
 
