@@ -114,3 +114,37 @@ def add_site(
         site = Site(study_id=study_id, code=code, name=name, timezone=timezone, city=city, country=country)
         work.add(site, study_id=study_id, site_code=code)
         return site.id
+
+
+SITE_FIELDS = frozenset({"name", "city", "country", "timezone", "active"})
+
+
+def update_site(
+    db: Database,
+    actor: Actor,
+    *,
+    code: str,
+    changes: dict[str, object],
+    expected_version: int,
+    reason: str | None,
+    now: dt.datetime,
+    study_id: int | None = None,
+) -> int:
+    """Change a site's name, place, time zone or active flag; needs a reason and the version read. Returns the new
+    version."""
+    unknown = sorted(set(changes) - SITE_FIELDS)
+    if unknown:
+        raise invalid(
+            unknown[0], changes[unknown[0]], f"not a site field that can change: {', '.join(sorted(SITE_FIELDS))}"
+        )
+    if "timezone" in changes:
+        check_timezone(str(changes["timezone"]))
+    study_id = study_id if study_id is not None else only_study(db)
+    with unit_of_work(db, actor=actor, now=now, reason=reason) as work:
+        site = work.session.scalars(select(Site).where(Site.study_id == study_id, Site.code == code)).one_or_none()
+        if site is None:
+            raise NotFound(f'no site "{code}"', path=("site",), value=code)
+        work.require("site.manage", site.id)
+        work.change(site, dict(changes), expected_version=expected_version, study_id=study_id, site_code=code)
+        work.session.flush()
+        return site.version

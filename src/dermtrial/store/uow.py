@@ -100,6 +100,7 @@ class UnitOfWork:
     session: Session = field(init=False)
     _events: list[AuditEvent] = field(init=False, default_factory=list)
     _keys: dict[int, bytes] = field(init=False, default_factory=dict)
+    _changed: list[tuple[Base, int | None, dict[str, Any]]] = field(init=False, default_factory=list)
     _context: Any = field(init=False, default=None)
 
     def __enter__(self) -> UnitOfWork:
@@ -234,6 +235,7 @@ class UnitOfWork:
         if not (reason and reason.strip()):
             raise ReasonRequired(name, changed)
         identifying = table in IDENTIFYING_TABLES
+        self._changed.append((obj, stored_version, {column: changes[column] for column in changed}))
         for column in changed:
             old = getattr(obj, column)
             setattr(obj, column, changes[column])
@@ -280,13 +282,25 @@ class UnitOfWork:
             subject_id=subject_id,
         )
 
+    def _race_conflict(self) -> VersionConflict:
+        """Another transaction saved one of our records between our read and our write: say which, with both values."""
+        self.session.rollback()
+        with self.db.reading() as session:
+            for obj, expected, mine in self._changed:
+                stored = session.get(type(obj), inspect(obj).identity)
+                stored_version = getattr(stored, "version", None)
+                if stored is not None and stored_version != expected:
+                    name = f"{obj.__tablename__} {entity_id(obj)}"
+                    return VersionConflict(name, expected or 0, stored_version or 0, mine, column_values(stored))
+        return VersionConflict("a record", 0, 0, {}, {})
+
     # -- commit ------------------------------------------------------------------------------------------------------
     def commit(self) -> None:
         """Flush the changes, chain the staged audit events and commit: all of it or nothing."""
         try:
             self.session.flush()
         except StaleDataError as exc:
-            raise VersionConflict("a record", 0, 0, {}, {}) from exc
+            raise self._race_conflict() from exc
         append_events(self.session, self._events, now=self.now)
         self.session.flush()
         self.session.commit()
