@@ -107,3 +107,81 @@ def test_malformed_json_and_unknown_protocol_exit_2() -> None:
     unknown = run("eligibility", "template", "-p", "NCT00000000")
     assert unknown.returncode == 2
     assert "not a built-in protocol" in unknown.stderr
+
+
+def _table(tmp_path: Path, suffix: str) -> Path:
+    """Three candidates as a table: the template, one excluded by two criteria, one with calcium in mg/dL."""
+    import polars as pl
+
+    from dermtrial.eligibility import flatten_record
+
+    rows = []
+    for index in range(3):
+        row = flatten_record(template())
+        row["candidate"] = f"GDTCM-S00{index + 1}"
+        rows.append(row)
+    rows[1]["labs.PLAT.value"] = 74.9
+    rows[1]["facts.allergy"] = True
+    rows[2]["labs.CA.value"], rows[2]["labs.CA.unit"] = 11.7, "mg/dL"
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    path = tmp_path / f"candidates{suffix}"
+    if suffix == ".csv":
+        frame.select(pl.all().cast(pl.String)).write_csv(path)
+    elif suffix == ".parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_ndjson(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_screen_writes_a_verdict_table_naming_every_criterion_that_excluded(tmp_path: Path, suffix: str) -> None:
+    import polars as pl
+
+    path = _table(tmp_path, suffix)
+    result = run("eligibility", "screen", "--protocol", "NCT03392311", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    written = tmp_path / f"candidates.verdicts{suffix}"
+    assert summary["output"] == str(written)
+    assert (summary["eligible"], summary["ineligible"], summary["incomplete"]) == (1, 2, 0)
+    assert summary["not_satisfied"]["E5f"] == 1
+    reader = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".jsonl": pl.read_ndjson}[suffix]
+    verdicts = reader(written)
+    assert verdicts["candidate"].to_list() == ["GDTCM-S001", "GDTCM-S002", "GDTCM-S003"]
+    assert verdicts["verdict"].to_list() == ["eligible", "ineligible", "ineligible"]
+    assert [v or "" for v in verdicts["not_satisfied"].to_list()] == ["", "E5f E7", "E5b"]
+
+
+def test_screen_with_output_and_a_table_for_people(tmp_path: Path) -> None:
+    path = _table(tmp_path, ".csv")
+    out = tmp_path / "verdicts.parquet"
+    result = run("eligibility", "screen", "-p", "NCT03392311", str(path), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.is_file()
+    assert "3 candidates screened against NCT03392311: 1 eligible, 2 ineligible, 0 incomplete" in result.stdout
+
+
+def test_screen_bad_input_exits_2_naming_row_and_column_and_writes_nothing(tmp_path: Path) -> None:
+    path = _table(tmp_path, ".csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("mmol/L", "mmol/X", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("eligibility", "screen", "-p", "NCT03392311", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        '[1].labs.CA.unit: "mmol/X" is not allowed: CA results are reported in mmol/L, mg/dL'
+    ]
+    assert not (tmp_path / "candidates.verdicts.csv").exists()
+
+
+def test_screen_refuses_an_unknown_column_and_an_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("candidate,colour\nA,blue\n", encoding="utf-8")
+    result = run("eligibility", "screen", "-p", "NCT03392311", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("colour: unknown column")
+    other = tmp_path / "c.xlsx"
+    other.write_text("x", encoding="utf-8")
+    assert run("eligibility", "screen", "-p", "NCT03392311", str(other)).returncode == 2

@@ -15,7 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 import typer
+from rich.progress import Progress
+from rich.table import Table
 
 from dermtrial.cli._common import (
     EXIT_CHECK_FAILED,
@@ -23,9 +26,12 @@ from dermtrial.cli._common import (
     exit_bad_input,
     print_json,
     read_text_input,
+    stderr,
+    stdout,
 )
 from dermtrial.cli.score import _parse as parse_json
-from dermtrial.eligibility import compile_criteria, evaluate_candidate, read_record
+from dermtrial.eligibility import compile_criteria, evaluate_candidate, read_record, screen_frame
+from dermtrial.eligibility.table import MAX_PROBLEMS
 from dermtrial.eligibility.template import template_record
 from dermtrial.errors import InvalidInput, Problem
 from dermtrial.protocol.builtin import builtin_ids, resolve
@@ -90,3 +96,106 @@ def check(
     print_json(results if batch else results[0])
     if any(result["verdict"] != "eligible" for result in results):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+_READERS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _format_of(path: Path) -> str:
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        bad_usage(f"{path}: unknown table format (use .csv, .parquet, .jsonl or .ndjson)")
+    return kind
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    kind = _format_of(path)
+    if not path.is_file():
+        bad_usage(f"{path}: no such file")
+    try:
+        if kind == "csv":
+            return pl.read_csv(path, infer_schema=False)
+        if kind == "parquet":
+            return pl.read_parquet(path)
+        return pl.read_ndjson(path, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        bad_usage(f"{path}: cannot be read as {kind}: {str(exc).splitlines()[0]}")
+
+
+def _write_table(frame: pl.DataFrame, path: Path) -> None:
+    kind = _format_of(path)
+    if kind == "csv":
+        frame.write_csv(path)
+    elif kind == "parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_ndjson(path)
+
+
+def _summary(verdicts: pl.DataFrame, criteria: list[str]) -> dict[str, Any]:
+    counts = verdicts["verdict"].value_counts()
+    by_verdict = {row["verdict"]: row["count"] for row in counts.iter_rows(named=True)}
+    return {
+        "candidates": verdicts.height,
+        "eligible": by_verdict.get("eligible", 0),
+        "ineligible": by_verdict.get("ineligible", 0),
+        "incomplete": by_verdict.get("incomplete", 0),
+        "not_satisfied": {c: int((verdicts[c] == "not_satisfied").sum()) for c in criteria},
+        "unknown": {c: int((verdicts[c] == "unknown").sum()) for c in criteria},
+    }
+
+
+@app.command()
+def screen(
+    protocol: ProtocolOption,
+    table: Annotated[Path, typer.Argument(help="Candidates, one per row: .csv, .parquet, .jsonl or .ndjson.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Verdict table to write (format by extension); default TABLE.verdicts.<same format>."
+        ),
+    ] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows screened per step.")] = 200_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Screen a table of candidates (vectorised) and write a verdict table naming the failing criteria."""
+    loaded = load_protocol(protocol)
+    target = output or table.with_name(f"{table.stem}.verdicts{table.suffix}")
+    _format_of(target)
+    if target.resolve() == table.resolve():
+        bad_usage(f"{target}: the verdict table would overwrite the input")
+    frame = _read_table(table)
+    criteria = compile_criteria(loaded)
+    parts: list[pl.DataFrame] = []
+    problems: list[Problem] = []
+    with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
+        task = progress.add_task(f"screening {frame.height:,} candidates", total=max(frame.height, 1))
+        for start in range(0, max(frame.height, 1), chunk_size):
+            chunk = frame.slice(start, chunk_size)
+            try:
+                parts.append(screen_frame(loaded, chunk, criteria=criteria, first_row=start))
+            except InvalidInput as exc:
+                problems = list(dict.fromkeys([*problems, *exc.problems]))  # a bad column is reported once
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+            progress.advance(task, chunk.height)
+    if problems:
+        exit_bad_input(problems)
+    verdicts = pl.concat(parts) if parts else pl.DataFrame()
+    _write_table(verdicts, target)
+    summary = {"output": str(target), **_summary(verdicts, [c.id for c in criteria])}
+    if as_json:
+        print_json(summary)
+        return
+    stdout.print(
+        f"{summary['candidates']:,} candidates screened against {loaded.identity.registry_id}: "
+        f"{summary['eligible']:,} eligible, {summary['ineligible']:,} ineligible, "
+        f"{summary['incomplete']:,} incomplete. Verdicts written to {target}",
+        markup=False,
+    )
+    grid = Table("criterion", "not satisfied", "unknown")
+    for criterion in criteria:
+        grid.add_row(
+            criterion.id, f"{summary['not_satisfied'][criterion.id]:,}", f"{summary['unknown'][criterion.id]:,}"
+        )
+    stdout.print(grid)
