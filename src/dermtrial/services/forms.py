@@ -1,0 +1,272 @@
+"""Use cases on case report forms: save a form instance (first entry or a change), checked against the protocol.
+
+The form's definition comes from the study's protocol snapshot (never from a file that may have changed since):
+item codes must be declared on the form, coded values must be in their code list, numbers in their range. Stored
+``item_values`` are item code → value for the form's non-repeating items, and group id → list of rows (item code
+→ value) for a repeating group. A scored instrument's items are its dotted codes (``head.erythema``); once the form
+is saved as ``complete`` the instrument scores it and the result is stored beside the items with the scoring
+version.
+
+Changes after first entry need a reason and the version the caller read (a stale version is a
+:class:`~dermtrial.services.errors.Conflict` showing both values); every change is one audit event in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dermtrial.errors import InvalidInput, Problem, problems_from_validation_error
+from dermtrial.forms.model import Form, Item
+from dermtrial.instruments import INSTRUMENTS
+from dermtrial.protocol.model import Protocol
+from dermtrial.services.access import Actor
+from dermtrial.services.errors import NotFound, invalid
+from dermtrial.services.uow import unit_of_work
+from dermtrial.store.engine import Database
+from dermtrial.store.models import FormInstance, Site, Study, Subject, Visit
+
+#: Statuses a data-entry save may set; verification, signature and locks belong to their own use cases.
+ENTRY_STATUSES = ("in-progress", "complete", "not-done")
+
+_protocols: dict[str, Protocol] = {}
+
+
+def study_protocol(session: Session, study_id: int) -> Protocol:
+    """The study's protocol as stored in its snapshot (parsed once per content hash)."""
+    digest = session.scalar(select(Study.protocol_content_hash).where(Study.id == study_id))
+    if digest is None:
+        raise NotFound(f"no study {study_id}", path=("study",), value=study_id)
+    protocol = _protocols.get(digest)
+    if protocol is None:
+        snapshot = session.scalar(select(Study.protocol_snapshot).where(Study.id == study_id))
+        protocol = _protocols[digest] = Protocol.model_validate(snapshot)
+    return protocol
+
+
+def find_form(protocol: Protocol, form_code: str) -> Form:
+    """The protocol's form with ``form_code``, or InvalidInput listing the codes there are."""
+    for form in protocol.forms:
+        if form.code == form_code:
+            return form
+    raise invalid("form_code", form_code, f"not a form of the protocol ({', '.join(f.code for f in protocol.forms)})")
+
+
+@dataclass(frozen=True)
+class SavedForm:
+    """What a save returns: the form instance, its new version and its derived result (if scored)."""
+
+    form_id: int
+    version: int
+    derived: dict[str, Any] | None
+
+
+def save_form(
+    db: Database,
+    actor: Actor,
+    *,
+    subject_id: int,
+    form_code: str,
+    item_values: Mapping[str, Any],
+    now: dt.datetime,
+    visit_id: int | None = None,
+    form_id: int | None = None,
+    expected_version: int | None = None,
+    status: str = "in-progress",
+    reason: str | None = None,
+    request_id: str | None = None,
+) -> SavedForm:
+    """Enter a form (``form_id`` None) or change one (``form_id`` and ``expected_version``, with a ``reason``).
+
+    A change merges ``item_values`` into the stored values (an item given as None is cleared).
+    """
+    if status not in ENTRY_STATUSES:
+        raise invalid("status", status, f"a data-entry save sets one of {', '.join(ENTRY_STATUSES)}")
+    if form_id is not None and expected_version is None:
+        raise invalid("expected_version", None, "a change needs the version you read (optimistic concurrency)")
+    with unit_of_work(db, actor=actor, now=now, reason=reason, request_id=request_id) as work:
+        session = work.session
+        subject = session.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
+        work.require("form.write", subject.site_id)
+        form_def = find_form(study_protocol(session, subject.study_id), form_code)
+        site_code = session.get_one(Site, subject.site_id).code
+        if form_id is None:
+            check_items(form_def, item_values, _codelists(session, subject.study_id))
+            if visit_id is not None:
+                _check_visit(session, visit_id, subject_id)
+            values = dict(item_values)
+            derived, instrument, version = _score(form_def, values, status)
+            record = FormInstance(
+                subject_id=subject.id,
+                visit_id=visit_id,
+                form_code=form_def.code,
+                form_version=form_def.version,
+                status=status,
+                item_values=values,
+                derived=derived,
+                instrument_code=instrument,
+                instrument_version=version,
+            )
+            work.add(record, study_id=subject.study_id, site_code=site_code, subject_id=subject.id)
+            return SavedForm(record.id, record.version, record.derived)
+        stored = session.get(FormInstance, form_id)
+        if stored is None or stored.subject_id != subject_id or stored.form_code != form_code:
+            raise NotFound(f"no {form_code} form {form_id} of subject {subject_id}", path=("form_id",), value=form_id)
+        check_items(form_def, item_values, _codelists(session, subject.study_id))
+        merged = {**stored.item_values, **item_values}
+        derived, instrument, version = _score(form_def, merged, status)
+        changes: dict[str, Any] = {"item_values": merged, "status": status, "derived": derived}
+        changes.update(instrument_code=instrument, instrument_version=version)
+        work.change(
+            stored,
+            changes,
+            expected_version=expected_version,
+            study_id=subject.study_id,
+            site_code=site_code,
+            subject_id=subject.id,
+        )
+        session.flush()
+        return SavedForm(stored.id, stored.version, stored.derived)
+
+
+def _check_visit(session: Session, visit_id: int, subject_id: int) -> None:
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.subject_id != subject_id:
+        raise NotFound(f"no visit {visit_id} of subject {subject_id}", path=("visit_id",), value=visit_id)
+
+
+def _codelists(session: Session, study_id: int) -> dict[str, dict[str, str]]:
+    return {c.id: {e.code: e.label for e in c.entries} for c in study_protocol(session, study_id).codelists}
+
+
+def _score(form_def: Form, values: dict[str, Any], status: str) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """Score a complete instrument form: (result, instrument, scoring version), kept beside the items."""
+    if form_def.instrument is None or status != "complete":
+        return None, None, None
+    entry = INSTRUMENTS[form_def.instrument]
+    nested: dict[str, Any] = {}
+    for code, value in values.items():
+        if value is None:
+            continue
+        *parents, leaf = code.split(".")
+        target = nested
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    try:
+        result = entry.validate_and_score(nested)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_validation_error(exc, prefix=("item_values",))) from None
+    return result.to_json(), entry.name, result.version
+
+
+def check_items(form_def: Form, values: Mapping[str, Any], codelists: Mapping[str, Mapping[str, str]]) -> None:
+    """Refuse item codes the form does not declare and values outside their type, code list or range."""
+    problems: list[Problem] = []
+    if form_def.instrument is not None:
+        known = {item.code for item in INSTRUMENTS[form_def.instrument].metadata.items}
+        for code in values:
+            if code not in known:
+                problems.append(_problem(code, values[code], f"not an item of {form_def.code}: {', '.join(known)}"))
+    else:
+        flat = {item.id: item for group in form_def.item_groups if not group.repeating for item in group.items}
+        groups = {g.id: {item.id: item for item in g.items} for g in form_def.item_groups if g.repeating}
+        for code, value in values.items():
+            if code in flat:
+                problems.extend(_check_value(flat[code], value, (code,), codelists))
+            elif code in groups:
+                if not isinstance(value, list):
+                    problems.append(_problem(code, value, "a repeating group is a list of rows"))
+                    continue
+                for index, row in enumerate(value):
+                    for item_code, item_value in row.items() if isinstance(row, dict) else [("", row)]:
+                        item = groups[code].get(item_code)
+                        where = (code, index, item_code)
+                        if item is None:
+                            allowed = ", ".join(groups[code])
+                            problems.append(Problem(where, f"not an item of group {code}: {allowed}", item_value))
+                        else:
+                            problems.extend(_check_value(item, item_value, where, codelists))
+            else:
+                allowed = ", ".join([*flat, *groups])
+                problems.append(_problem(code, value, f"not an item of {form_def.code}: {allowed}"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _problem(code: str, value: Any, message: str) -> Problem:
+    return Problem(("item_values", code), message, value=value)
+
+
+def _check_value(
+    item: Item, value: Any, where: tuple[str | int, ...], codelists: Mapping[str, Mapping[str, str]]
+) -> list[Problem]:
+    path = ("item_values", *where)
+    if value is None:
+        return []
+    if item.type in {"choice", "multi_choice"}:
+        codes = codelists.get(item.codelist or "", {})
+        given = value if isinstance(value, list) and item.type == "multi_choice" else [value]
+        bad = [code for code in given if code not in codes]
+        return [Problem(path, f"not a code of {item.codelist}: {', '.join(codes)}", value=code) for code in bad]
+    if item.type == "boolean":
+        return [] if isinstance(value, bool) else [Problem(path, "must be true or false", value=value)]
+    if item.type in {"integer", "decimal"}:
+        return _check_number(item, value, path)
+    if not isinstance(value, str):
+        return [Problem(path, f"a {item.type} item is text", value=value)]
+    if item.type in {"date", "datetime", "time"}:
+        parsers: dict[str, Callable[[str], object]] = {
+            "date": dt.date.fromisoformat,
+            "datetime": dt.datetime.fromisoformat,
+            "time": dt.time.fromisoformat,
+        }
+        try:
+            parsers[item.type](value)
+        except ValueError:
+            return [Problem(path, f"not an ISO 8601 {item.type}", value=value)]
+    if item.type == "partial_date" and not _partial_date(value):
+        return [Problem(path, "not an ISO 8601 date: YYYY, YYYY-MM or YYYY-MM-DD", value=value)]
+    return []
+
+
+def _partial_date(value: str) -> bool:
+    for pattern in ("%Y", "%Y-%m", "%Y-%m-%d"):
+        try:
+            dt.datetime.strptime(value, pattern)  # noqa: DTZ007 (a calendar date, no time zone)
+            return len(value) == {"%Y": 4, "%Y-%m": 7, "%Y-%m-%d": 10}[pattern]
+        except ValueError:
+            continue
+    return False
+
+
+def _check_number(item: Item, value: Any, path: tuple[str | int, ...]) -> list[Problem]:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return [Problem(path, f"a {item.type} is a whole number or text (to keep its precision)", value=value)]
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return [Problem(path, f"not a {item.type}", value=value)]
+    if not number.is_finite():
+        return [Problem(path, f"not a {item.type}", value=value)]
+    exponent = number.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    allowed = 0 if item.type == "integer" else item.decimals
+    if allowed is not None and decimals > allowed:
+        return [Problem(path, f"at most {allowed} decimal(s)", value=value)]
+    low = Decimal(str(item.min)) if item.min is not None else None
+    high = Decimal(str(item.max)) if item.max is not None else None
+    if (low is not None and number < low) or (high is not None and number > high):
+        unit = f" {item.unit}" if item.unit else ""
+        return [Problem(path, f"outside {item.min}–{item.max}{unit}", value=value)]
+    return []
