@@ -134,9 +134,9 @@ class Evaluation:
 
 def _describe(comparison: Comparison) -> str:
     unit = f" {comparison.unit}" if comparison.unit and comparison.unit not in {"year", "day"} else ""
-    truth = {True: "", False: "not ", None: "unknown: "}[comparison.result]
+    truth = "" if comparison.result else "not "
     value, limit = _shown(comparison.compared), _shown(comparison.limit)
-    return f"{truth}{comparison.input} {value}{unit} {comparison.op} {limit}{unit}"
+    return f"{comparison.input} {value}{unit} {truth}{comparison.op} {limit}{unit}"
 
 
 def _shown(value: Any) -> str:
