@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dermtrial import __version__
-from dermtrial.cli import demo, eligibility, protocol, score
+from dermtrial.cli import admin, audit, db, demo, eligibility, protocol, score
 
 app = typer.Typer(
     name="dermtrial",
@@ -21,6 +21,12 @@ app.add_typer(protocol.app, name="protocol")
 app.add_typer(eligibility.app, name="eligibility")
 app.command("score")(score.score)
 app.command("demo")(demo.demo)
+app.command("init")(db.init)
+app.add_typer(db.app, name="db")
+app.add_typer(admin.study_app, name="study")
+app.add_typer(admin.site_app, name="site")
+app.add_typer(admin.user_app, name="user")
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -104,6 +104,19 @@ def init_database(db: Database, *, username: str, full_name: str, password: str,
     return True
 
 
+def upgrade_database(db: Database, *, now: dt.datetime) -> tuple[str | None, str | None, list[str]]:
+    """Bring the schema to the newest revision and the role tables to ``roles.yaml`` (changes audited).
+
+    Returns (revision before, revision after, one line per role or permission change).
+    """
+    before, after = migrate.upgrade(db)
+    with unit_of_work(db, actor=None, now=now) as work:
+        changes = sync_roles(work.session)
+        if changes:
+            work.record("config-change", entity_type="role", new=changes)
+    return before, after, changes
+
+
 def _study(work: ServiceUnitOfWork, study_id: int | None) -> Study:
     studies = list(work.session.scalars(select(Study).order_by(Study.id)))
     if study_id is None:
