@@ -42,3 +42,4 @@ clean:
 # Regenerate the generated parts of the docs (a test fails when they are stale).
 docs: $(STAMP)
 	$(BIN)/python -m dermtrial.protocol.reference docs/protocol-file.md
+	$(BIN)/python -m dermtrial.store.dictionary docs/data-dictionary.md
