@@ -16,7 +16,7 @@ SPEC: dict[str, set[str]] = {
     "investigator": {
         "subject.read", "subject.enroll", "identity.read", "identity.write", "form.write", "form.void",
         "eligibility.evaluate", "eligibility.sign", "ae.write", "ae.assess-causality", "query.answer", "form.sign",
-        "delegation.manage", "reference-range.manage",
+        "delegation.manage", "reference-range.manage", "export.raw",
     },
     "sub-investigator": {
         "subject.read", "subject.enroll", "identity.read", "identity.write", "form.write", "form.void",
