@@ -30,6 +30,9 @@ from dermtrial.instruments import INSTRUMENTS
 from dermtrial.protocol.model import Protocol
 from dermtrial.services.access import Actor
 from dermtrial.services.errors import NotFound, invalid
+from dermtrial.services.locks import ensure_unlocked
+from dermtrial.services.records import locate
+from dermtrial.services.review import after_change, before_change
 from dermtrial.services.uow import unit_of_work
 from dermtrial.store.engine import Database
 from dermtrial.store.models import FormInstance, Site, Study, Subject, Visit
@@ -104,6 +107,7 @@ def save_form(
             check_items(form_def, item_values, _codelists(session, subject.study_id))
             if visit_id is not None:
                 _check_visit(session, visit_id, subject_id)
+            ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
             values = dict(item_values)
             derived, instrument, version = _score(form_def, values, status)
             record = FormInstance(
@@ -122,6 +126,8 @@ def save_form(
         stored = session.get(FormInstance, form_id)
         if stored is None or stored.subject_id != subject_id or stored.form_code != form_code:
             raise NotFound(f"no {form_code} form {form_id} of subject {subject_id}", path=("form_id",), value=form_id)
+        located = locate(session, "form_instance", form_id)
+        before = before_change(session, located)  # a locked form is refused
         check_items(form_def, item_values, _codelists(session, subject.study_id))
         merged = {**stored.item_values, **item_values}
         derived, instrument, version = _score(form_def, merged, status)
@@ -135,6 +141,7 @@ def save_form(
             site_code=site_code,
             subject_id=subject.id,
         )
+        after_change(work, located, before)  # SDV of changed items reset, broken signatures invalidated
         session.flush()
         return SavedForm(stored.id, stored.version, stored.derived)
 
