@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dermtrial import __version__
-from dermtrial.cli import admin, audit, db, demo, eligibility, protocol, score
+from dermtrial.cli import admin, audit, backup, db, demo, eligibility, export, protocol, score
 
 app = typer.Typer(
     name="dermtrial",
@@ -27,6 +27,9 @@ app.add_typer(admin.study_app, name="study")
 app.add_typer(admin.site_app, name="site")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(audit.app, name="audit")
+app.add_typer(export.app, name="export")
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def _version(value: bool) -> None:
