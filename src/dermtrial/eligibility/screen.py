@@ -2,7 +2,7 @@
 
 The steps mirror the per-candidate path, column-wise:
 
-1. :func:`~dermtrial.eligibility.table.read_frame` checks and types the table (bad input: no verdicts at all);
+1. :func:`~dermtrial.eligibility.table.prepare_frame` types the table and checks it (bad input: no verdicts at all);
 2. each protocol input becomes a column by its source kind (age from dates, washout days, lab values converted to the
    input's unit with the same factors as :mod:`~dermtrial.eligibility.labs`, reference ranges, scores, facts);
 3. each criterion's compiled rule (the same :func:`~dermtrial.eligibility.evaluate.compile_criteria` tree the
@@ -16,19 +16,22 @@ The result has one row per candidate: ``row`` (0-based, as in the input), ``cand
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
 from dermtrial.eligibility.evaluate import CompiledCriterion, compile_criteria
 from dermtrial.eligibility.inputs import INSTRUMENT_FIELDS
 from dermtrial.eligibility.labs import ReferenceRange, calcium_correction, conversion
-from dermtrial.eligibility.table import read_frame
+from dermtrial.eligibility.table import UNIT_INDEX, prepare_frame
 from dermtrial.errors import InvalidInput
 from dermtrial.protocol.eligibility import Input
 from dermtrial.protocol.model import LabTest, Protocol
 
 _INF = float("inf")
 JUDGEMENT = "__judgement__"
+MAX_BITS = 63
+"""The failing and unknown criteria of a row are kept as the bits of one integer while screening."""
 
 
 def _days(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
@@ -55,8 +58,12 @@ def _washout(classes: Sequence[str]) -> pl.Expr:
 
 
 def _factor(test: LabTest, unit_column: str, spellings: Sequence[str], target: str) -> pl.Expr:
-    mapping = {unit: float(conversion(test, unit, target).factor) for unit in spellings}
-    return pl.col(unit_column).replace_strict(mapping, default=None, return_dtype=pl.Float64)
+    """The factor from each row's unit to ``target``, chosen by the unit's position among the spellings found."""
+    factor: Any = pl
+    index = pl.col(f"{unit_column}{UNIT_INDEX}")
+    for position, unit in enumerate(spellings):
+        factor = factor.when(index == position).then(float(conversion(test, unit, target).factor))
+    return pl.lit(None, dtype=pl.Float64) if factor is pl else factor.otherwise(None)
 
 
 class _Columns:
@@ -116,26 +123,39 @@ class _Columns:
         return [pl.col(f"facts.{spec.name}").alias(spec.name)]
 
 
+RESULT = pl.Enum(["satisfied", "not_satisfied", "unknown"])
+VERDICT = pl.Enum(["eligible", "ineligible", "incomplete"])
+
+
 def _result(criterion: CompiledCriterion) -> pl.Expr:
+    unknown = pl.lit("unknown", dtype=RESULT)
     if criterion.rule is None:
-        decision = pl.col(f"{JUDGEMENT}{criterion.id}")
-        return pl.when(decision.is_null()).then(pl.lit("unknown")).otherwise(decision).alias(criterion.id)
+        decision = pl.col(f"{JUDGEMENT}{criterion.id}").cast(RESULT)
+        return decision.fill_null(unknown).alias(criterion.id)
     holds = criterion.rule.expression()
     passes, fails = ("satisfied", "not_satisfied") if criterion.type == "inclusion" else ("not_satisfied", "satisfied")
     return (
-        pl.when(holds.is_null())
-        .then(pl.lit("unknown"))
-        .when(holds)
-        .then(pl.lit(passes))
-        .otherwise(pl.lit(fails))
+        pl.when(holds)
+        .then(pl.lit(passes, dtype=RESULT))
+        .when(~holds)
+        .then(pl.lit(fails, dtype=RESULT))
+        .otherwise(unknown)
         .alias(criterion.id)
     )
 
 
-def _listed(criteria: Sequence[CompiledCriterion], result: str) -> pl.Expr:
-    return pl.concat_str(
-        [pl.when(pl.col(c.id) == result).then(pl.lit(c.id)) for c in criteria], separator=" ", ignore_nulls=True
+def _bits(ids: Sequence[str], result: str) -> pl.Expr:
+    """Which criteria have this result, as the bits of one integer (criterion i is bit i)."""
+    return pl.sum_horizontal(*((pl.col(i) == result).cast(pl.UInt64) * (1 << bit) for bit, i in enumerate(ids))).cast(
+        pl.UInt64
     )
+
+
+def _listed(results: pl.DataFrame, ids: Sequence[str], column: str) -> pl.Series:
+    """Criterion ids separated by spaces, one string per distinct bit pattern (few), mapped back to the rows."""
+    patterns = results[column].unique().to_list()
+    names = {p: " ".join(i for bit, i in enumerate(ids) if p >> bit & 1) for p in patterns}
+    return results[column].replace_strict(names, return_dtype=pl.String)
 
 
 def screen_frame(
@@ -147,28 +167,41 @@ def screen_frame(
     first_row: int = 0,
 ) -> pl.DataFrame:
     """Screen a table of candidates (see the module docstring); raises InvalidInput naming row and column."""
-    typed, units, problems = read_frame(protocol, frame, first_row=first_row)
-    if problems:
-        raise InvalidInput(problems)
+    prepared = prepare_frame(protocol, frame)
     criteria = criteria or compile_criteria(protocol)
-    columns = _Columns(protocol, units, reference_ranges or {})
+    columns = _Columns(protocol, prepared.units, reference_ranges or {})
     judgements = [pl.col(f"judgements.{c.id}.decision").alias(f"{JUDGEMENT}{c.id}") for c in criteria if c.rule is None]
-    inputs = typed.lazy().select(
-        (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("row"),
-        pl.col("candidate"),
-        *(expr for spec in protocol.eligibility.inputs for expr in columns.input(spec)),
-        *judgements,
-    )
     ids = [c.id for c in criteria]
-    results = inputs.select("row", "candidate", *(_result(c) for c in criteria))
-    not_satisfied = pl.any_horizontal(*(pl.col(i) == "not_satisfied" for i in ids))
-    unknown = pl.any_horizontal(*(pl.col(i) == "unknown" for i in ids))
-    verdict = pl.when(not_satisfied).then(pl.lit("ineligible")).when(unknown).then(pl.lit("incomplete"))
+    if len(ids) > MAX_BITS:
+        raise ValueError(f"screening handles at most {MAX_BITS} criteria; this protocol has {len(ids)}")
+    typed = prepared.typed.collect()
+    results_query = (
+        typed.lazy()
+        .select(
+            (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("row"),
+            pl.col("candidate"),
+            *(expr for spec in protocol.eligibility.inputs for expr in columns.input(spec)),
+            *judgements,
+        )
+        .select("row", "candidate", *(_result(c) for c in criteria))
+        .with_columns(_bits(ids, "not_satisfied").alias("__not_satisfied"), _bits(ids, "unknown").alias("__unknown"))
+    )
+    counts, results = pl.collect_all([prepared.counts(typed.lazy()), results_query])
+    count_row = counts.row(0) if counts.width else ()
+    if prepared.problems or any(count_row):
+        raise InvalidInput(prepared.report(frame, count_row, first_row))
+    verdict = (
+        pl.when(pl.col("__not_satisfied") > 0)
+        .then(pl.lit("ineligible", dtype=VERDICT))
+        .when(pl.col("__unknown") > 0)
+        .then(pl.lit("incomplete", dtype=VERDICT))
+        .otherwise(pl.lit("eligible", dtype=VERDICT))
+    )
     return results.select(
         "row",
         "candidate",
-        verdict.otherwise(pl.lit("eligible")).alias("verdict"),
-        _listed(criteria, "not_satisfied").alias("not_satisfied"),
-        _listed(criteria, "unknown").alias("unknown"),
+        verdict.alias("verdict"),
+        _listed(results, ids, "__not_satisfied").alias("not_satisfied"),
+        _listed(results, ids, "__unknown").alias("unknown"),
         *ids,
-    ).collect()
+    )

@@ -7,14 +7,15 @@ exist follows from the protocol (:func:`table_columns`); a column left out is un
 unknown for that row. ``never`` in a ``last_use.*`` or ``other_trial_end_date`` cell means never (the record's
 ``null``). Item-level forms (PASI items, Zung answers) are not table columns: give the derived values.
 
-:func:`read_frame` checks and types a raw table (every cell may be text, as from CSV) and returns the problems with
-the row index and column, never guessing: a bad row is bad input for the whole table.
+:func:`prepare_frame` types a raw table (every cell may be text, as from CSV) as a lazy query and lists the checks
+to run on it; the problems name the row index and column, never guessing: a bad row is bad input for the whole
+table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -94,153 +95,171 @@ def table_columns(protocol: Protocol) -> list[Column]:
     return columns
 
 
-class _Problems:
-    def __init__(self, first_row: int) -> None:
-        self.first_row = first_row
-        self.items: list[Problem] = []
-        self.more = 0
+@dataclass(frozen=True)
+class Check:
+    """A check over the typed table: rows where ``mask`` is true are bad in ``column`` (shown from the raw table)."""
 
-    def rows(self, frame: pl.DataFrame, mask: pl.Series, column: str, message: str, raw: pl.Series) -> None:
-        """One problem per row where ``mask`` is true (up to MAX_PROBLEMS in all)."""
-        bad = frame.select(pl.int_range(pl.len()).alias("row")).filter(mask.fill_null(False))["row"]
-        for row in bad.to_list():
-            if len(self.items) >= MAX_PROBLEMS:
-                self.more += 1
-                continue
-            value = raw[row]
-            shown = "empty" if value is None else f'"{value}"' if isinstance(value, str) else str(value)
-            self.items.append(
-                Problem((self.first_row + row, column), f"{shown} is not allowed: {message}", value=value)
-            )
-
-    def result(self) -> list[Problem]:
-        if self.more:
-            return [*self.items, Problem((), f"… and {self.more} more problems")]
-        return self.items
+    column: str
+    message: str
+    mask: pl.Expr
 
 
-def _as_text(series: pl.Series) -> pl.Series:
-    return series if series.dtype == pl.String else series.cast(pl.String)
+UNIT_INDEX = ".index"
+"""Suffix of the typed table's column holding the position of a row's unit in ``Prepared.units[code]``."""
+PRESENT = ".given"
+"""Suffix of the typed table's flag saying a raw cell was not empty (so that a cell that failed to parse is seen)."""
 
 
-def _typed(column: Column, raw: pl.Series, frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
-    """The typed column(s) for one raw column: ``name`` and, for dates that may say never, ``name.never``."""
+def _typed(column: Column, dtype: pl.DataType | None) -> tuple[list[pl.Expr], list[Check]]:
+    """The typed column(s) for one raw column and the checks on them, written over the typed columns."""
     name = column.name
+    raw = pl.col(name) if dtype is not None else pl.lit(None, dtype=pl.String)
+    text = raw if dtype == pl.String else raw.cast(pl.String)
+    typed, given = pl.col(name), pl.col(f"{name}{PRESENT}")
+    present = [raw.is_not_null().alias(f"{name}{PRESENT}")]
     if column.kind in {"date", "date_or_never"}:
-        if raw.dtype == pl.Date:
-            return pl.DataFrame({name: raw, f"{name}.never": pl.repeat(False, len(raw), eager=True)})
-        text = _as_text(raw).str.strip_chars()
-        never = text == NEVER_TEXT if column.kind == "date_or_never" else pl.repeat(False, len(raw), eager=True)
-        dates = text.str.to_date("%Y-%m-%d", strict=False)
-        bad = text.is_not_null() & dates.is_null() & ~never
+        if dtype is not None and dtype.is_temporal():
+            return [raw.cast(pl.Date).alias(name), pl.lit(False).alias(f"{name}.never")], []
+        never = (text == NEVER_TEXT).fill_null(False) if column.kind == "date_or_never" else pl.lit(False)
+        exprs = [text.str.to_date("%Y-%m-%d", strict=False).alias(name), never.alias(f"{name}.never"), *present]
         allowed = "expected a date YYYY-MM-DD" + (" or never" if column.kind == "date_or_never" else "")
-        problems.rows(frame, bad, name, allowed, raw)
-        return pl.DataFrame({name: dates, f"{name}.never": never.fill_null(False)})
+        return exprs, [Check(name, allowed, given & typed.is_null() & ~pl.col(f"{name}.never"))]
     if column.kind == "number":
-        numbers = raw.cast(pl.Float64, strict=False) if raw.dtype != pl.Boolean else raw.cast(pl.Float64) * None
-        bad = raw.is_not_null() & (numbers.is_null() | numbers.is_nan() | numbers.is_infinite())
-        problems.rows(frame, bad, name, "expected a number", raw)
-        low, high = column.low, column.high
+        numbers = pl.lit(None, dtype=pl.Float64) if dtype == pl.Boolean else raw.cast(pl.Float64, strict=False)
+        unreadable = given & (typed.is_null() | typed.is_nan() | typed.is_infinite())
         what = "a whole number" if column.whole else "a number"
-        rule = (
-            f"must be {what} >= {low:g}" if high is None or high == float("inf") else f"must be {what} {low:g}–{high:g}"
-        )
-        out_of_range = pl.Series([False] * len(raw))
-        if low is not None:
-            out_of_range = out_of_range | (numbers < low).fill_null(False)
+        high = column.high if column.high is not None and column.high != float("inf") else None
+        rule = f"must be {what} >= {column.low:g}" if high is None else f"must be {what} {column.low:g}–{high:g}"
+        outside = pl.lit(False)
+        if column.low is not None:
+            outside = outside | (typed < column.low)
         if high is not None:
-            out_of_range = out_of_range | (numbers > high).fill_null(False)
+            outside = outside | (typed > high)
         if column.whole:
-            out_of_range = out_of_range | (numbers != numbers.floor()).fill_null(False)
-        problems.rows(frame, out_of_range & ~bad, name, rule, raw)
-        return pl.DataFrame({name: numbers})
+            outside = outside | (typed != typed.floor())
+        checks = [
+            Check(name, "expected a number", unreadable),
+            Check(name, rule, outside.fill_null(False) & ~unreadable),
+        ]
+        return [numbers.alias(name), *present], checks
     if column.kind == "boolean":
-        if raw.dtype == pl.Boolean:
-            return pl.DataFrame({name: raw})
-        text = _as_text(raw).str.strip_chars().str.to_lowercase()
-        booleans = text.replace_strict({"true": True, "false": False}, default=None, return_dtype=pl.Boolean)
-        problems.rows(frame, text.is_not_null() & booleans.is_null(), name, "expected true or false", raw)
-        return pl.DataFrame({name: booleans})
-    text = _as_text(raw)
+        if dtype == pl.Boolean:
+            return [raw.alias(name)], []
+        lowered = text.str.strip_chars().str.to_lowercase()
+        booleans = lowered.replace_strict({"true": True, "false": False}, default=None, return_dtype=pl.Boolean)
+        return [booleans.alias(name), *present], [Check(name, "expected true or false", given & typed.is_null())]
+    if column.kind == "unit":
+        # The position of the row's unit among the allowed spellings (null: not allowed), for a cheap conversion.
+        code: Any = pl
+        for index, unit in enumerate(column.allowed):
+            code = code.when(text == unit).then(pl.lit(index, dtype=pl.UInt8))
+        code = pl.lit(None, dtype=pl.UInt8) if code is pl else code.otherwise(None)
+        allowed = f"{name.split('.')[1]} results are reported in {column.description}"
+        check = Check(name, allowed, typed.is_not_null() & pl.col(f"{name}{UNIT_INDEX}").is_null())
+        return [text.alias(name), code.alias(f"{name}{UNIT_INDEX}")], [check]
+    checks = []
     if column.kind in {"code", "decision"}:
-        problems.rows(
-            frame,
-            text.is_not_null() & ~text.is_in(list(column.allowed)),
-            name,
-            f"expected one of {', '.join(column.allowed)}",
-            raw,
-        )
+        allowed = f"expected one of {', '.join(column.allowed)}"
+        checks.append(Check(name, allowed, typed.is_not_null() & ~typed.is_in(list(column.allowed))))
     if column.kind == "text" and name.startswith("judgements."):
-        problems.rows(frame, text.str.strip_chars() == "", name, "must not be empty", raw)
-    return pl.DataFrame({name: text})
+        checks.append(Check(name, "must not be empty", typed.str.len_bytes() == 0))
+    return [text.alias(name)], checks
 
 
-def read_frame(
-    protocol: Protocol, frame: pl.DataFrame, *, first_row: int = 0
-) -> tuple[pl.DataFrame, dict[str, list[str]], list[Problem]]:
-    """Check and type a raw screening table.
-
-    Returns the typed table (every protocol column present, absent ones as nulls), for each lab the allowed unit
-    spellings found in the table, and the problems (row index counted from ``first_row``).
-    """
-    columns = table_columns(protocol)
-    known = {column.name for column in columns}
-    problems = _Problems(first_row)
-    for name in frame.columns:
-        if name not in known:
-            problems.items.append(Problem((name,), "unknown column (see docs/eligibility.md for the columns)"))
-    parts: list[pl.DataFrame] = []
-    units: dict[str, list[str]] = {}
-    for column in columns:
-        raw = frame[column.name] if column.name in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
-        if column.kind == "unit":
-            raw = _as_text(raw)
-            code = column.name.split(".")[1]
-            test = next(t for t in protocol.safety.lab_tests if t.code == code)
-            seen = [u for u in raw.unique().to_list() if u is not None]
-            allowed = [u for u in seen if check_unit(test, u) is None]
-            units[code] = allowed
-            problems.rows(
-                frame,
-                raw.is_not_null() & ~raw.is_in(allowed),
-                column.name,
-                f"{code} results are reported in {', '.join(column.allowed)}",
-                raw,
-            )
-        parts.append(_typed(column, raw, frame, problems))
-    typed = pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
-    _cross_checks(typed, frame, problems, list(units))
-    return typed, units, problems.result()
-
-
-def _cross_checks(typed: pl.DataFrame, frame: pl.DataFrame, problems: _Problems, labs: list[str]) -> None:
-    """Checks across columns: a value needs its unit, ranges run low to high, dates come in order."""
-    for code in labs:
-        base = f"labs.{code}"
-        unit, lln, uln = typed[f"{base}.unit"], typed[f"{base}.lln"], typed[f"{base}.uln"]
-        given = typed[f"{base}.value"].is_not_null() | lln.is_not_null() | uln.is_not_null()
-        problems.rows(frame, given & unit.is_null(), f"{base}.unit", "a result needs its unit", unit)
-        problems.rows(frame, (lln > uln).fill_null(False), f"{base}.lln", "must not be greater than uln", lln)
-    for name in typed.columns:
+def _cross_checks(columns: list[Column]) -> list[Check]:
+    """Checks across columns: a value needs its unit, ranges run low to high, dates come in order, judgements whole."""
+    checks: list[Check] = []
+    names = [column.name for column in columns]
+    for name in names:
+        if name.startswith("labs.") and name.endswith(".unit"):
+            base = name.removesuffix(".unit")
+            unit, lln, uln = pl.col(name), pl.col(f"{base}.lln"), pl.col(f"{base}.uln")
+            given = pl.col(f"{base}.value").is_not_null() | lln.is_not_null() | uln.is_not_null()
+            checks.append(Check(name, "a result needs its unit", given & unit.is_null()))
+            checks.append(Check(f"{base}.lln", "must not be greater than uln", (lln > uln).fill_null(False)))
         if name.startswith("judgements.") and name.endswith(".decision"):
             base = name.removesuffix(".decision")
-            parts = [typed[f"{base}.{part}"] for part in ("investigator", "date", "reason")]
-            incomplete = typed[name].is_not_null() & (parts[0].is_null() | parts[1].is_null() | parts[2].is_null())
-            problems.rows(frame, incomplete, name, "a judgement needs investigator, date and reason", typed[name])
-            orphan = typed[name].is_null() & (parts[0].is_not_null() | parts[1].is_not_null() | parts[2].is_not_null())
-            problems.rows(frame, orphan, name, "a judgement needs its decision", typed[name])
-    order: tuple[tuple[str, str, str], ...] = (
+            parts = [pl.col(f"{base}.{part}").is_null() for part in ("investigator", "date", "reason")]
+            decision = pl.col(name)
+            message = "a judgement needs investigator, date and reason"
+            checks.append(Check(name, message, decision.is_not_null() & pl.any_horizontal(*parts)))
+            orphan = decision.is_null() & ~pl.all_horizontal(*parts)
+            checks.append(Check(name, "a judgement needs its decision", orphan))
+    order = [
         ("birth_date", "consent_date", "must be on or before consent_date"),
         ("consent_date", "baseline_date", "must be on or before baseline_date"),
         ("other_trial_end_date", "consent_date", "must be on or before consent_date"),
-    )
-    order += tuple(
-        (name, "baseline_date", "must be on or before baseline_date")
-        for name in typed.columns
-        if name.startswith("last_use.") and not name.endswith(".never")
-    )
+    ]
+    order += [
+        (name, "baseline_date", "must be on or before baseline_date") for name in names if name.startswith("last_use.")
+    ]
     for earlier, later, message in order:
-        problems.rows(frame, (typed[earlier] > typed[later]).fill_null(False), earlier, message, typed[earlier])
+        checks.append(Check(earlier, message, (pl.col(earlier) > pl.col(later)).fill_null(False)))
+    return checks
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A raw table made ready: the typed table as a lazy query, the checks to run on it, and what is already known
+    to be wrong (unknown columns)."""
+
+    typed: pl.LazyFrame
+    units: dict[str, list[str]]
+    """For each lab, the unit spellings found in the table that its test allows."""
+    checks: list[Check]
+    problems: list[Problem]
+
+    def counts(self, typed: pl.LazyFrame | None = None) -> pl.LazyFrame:
+        """One row: how many rows fail each check (column ``i`` for check i), over ``typed`` (by default the query)."""
+        source = self.typed if typed is None else typed
+        return source.select(c.mask.fill_null(False).sum().alias(str(i)) for i, c in enumerate(self.checks))
+
+    def report(self, frame: pl.DataFrame, counts: tuple[int, ...], first_row: int = 0) -> list[Problem]:
+        """Every problem, each bad cell named by row and column with the raw value, at most MAX_PROBLEMS lines."""
+        problems = list(self.problems)
+        more = 0
+        for check, count in zip(self.checks, counts, strict=True):
+            take = max(min(count, MAX_PROBLEMS - len(problems)), 0)
+            more += count - take
+            if not take:
+                continue
+            rows = self.typed.with_row_index("__row").filter(check.mask).select("__row").head(take).collect()
+            shown_column = frame.get_column(check.column) if check.column in frame.columns else None
+            values = [None] * rows.height if shown_column is None else shown_column.gather(rows["__row"]).to_list()
+            for row, value in zip(rows["__row"].to_list(), values, strict=True):
+                shown = "empty" if value is None else f'"{value}"' if isinstance(value, str) else str(value)
+                message = f"{shown} is not allowed: {check.message}"
+                problems.append(Problem((first_row + row, check.column), message, value=value))
+        if more:
+            problems.append(Problem((), f"… and {more} more problems"))
+        return problems
+
+
+def prepare_frame(protocol: Protocol, frame: pl.DataFrame) -> Prepared:
+    """The typed screening table (every protocol column present, absent ones as nulls) and its checks."""
+    columns = table_columns(protocol)
+    known = {column.name for column in columns}
+    problems = [
+        Problem((name,), "unknown column (see docs/eligibility.md for the columns)")
+        for name in frame.columns
+        if name not in known
+    ]
+    schema = frame.schema
+    exprs: list[pl.Expr] = []
+    checks: list[Check] = []
+    units: dict[str, list[str]] = {}
+    tests = {test.code: test for test in protocol.safety.lab_tests}
+    for column in columns:
+        if column.kind == "unit" and column.name in schema:
+            code = column.name.split(".")[1]
+            seen = frame.get_column(column.name).cast(pl.String).unique().drop_nulls().to_list()
+            units[code] = [unit for unit in seen if check_unit(tests[code], unit) is None]
+            column = replace(column, allowed=tuple(units[code]), description=", ".join(column.allowed))
+        typed_exprs, column_checks = _typed(column, schema.get(column.name))
+        exprs += typed_exprs
+        checks += [check for check in column_checks if column.name in schema]
+    checks += _cross_checks(columns)
+    return Prepared(frame.lazy().select(exprs), units, checks, problems)
 
 
 def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
