@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -63,11 +64,18 @@ UNSIGNED_COLUMNS = frozenset(
 def signed_content(record: Base) -> dict[str, Any]:
     """The record's content that a signature covers: its table and every column but bookkeeping and status."""
     values = {
-        column.key: getattr(record, column.key)
+        column.key: _exact(getattr(record, column.key))
         for column in inspect(type(record)).column_attrs
         if column.key not in UNSIGNED_COLUMNS
     }
     return {"table": record.__tablename__, "values": values}
+
+
+def _exact(value: Any) -> Any:
+    """A decimal as plain text without trailing zeros, so 42 and 42.000000 (as PostgreSQL returns it) sign alike."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value.normalize(), "f")
+    return value
 
 
 def record_sha256(record: Base) -> str:
