@@ -75,6 +75,7 @@ def test_calcium_11_7_mg_dl_keeps_the_unrounded_value_and_names_the_molar_mass()
     assert calcium["unit"] == "mg/dL"
     assert calcium["converted"] == pytest.approx(2.91931, abs=1e-5)
     assert calcium["conversion"]["molar_mass_g_per_mol"] == 40.078
+    assert "IUPAC" in calcium["conversion"]["molar_mass_source"]
     upper = found["evidence"]["comparisons"][0]
     assert (upper["compared"], upper["limit"], upper["precision"]) == (2.92, 2.9, "0.01")
     assert upper["unrounded"] == pytest.approx(2.91931, abs=1e-5)

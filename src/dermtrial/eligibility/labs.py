@@ -53,7 +53,7 @@ class Conversion:
         out: dict[str, Any] = {"factor": float(self.factor)}
         if self.molar_mass_g_per_mol is not None:
             out["molar_mass_g_per_mol"] = self.molar_mass_g_per_mol
-            out["molar_mass_source"] = f"protocol safety.lab_tests {test.code}.molar_mass_g_per_mol"
+            out["molar_mass_source"] = test.molar_mass_source or f"protocol safety.lab_tests {test.code}"
         return out
 
 

@@ -299,6 +299,8 @@ class LabTest(StrictModel):
     """Other units sites may report (converted on entry)."""
     molar_mass_g_per_mol: float | None = Field(default=None, gt=0)
     """Needed to convert between mass and molar units (calcium 40.078 g/mol)."""
+    molar_mass_source: str | None = None
+    """Where the molar mass comes from (shown with every conversion that uses it)."""
     panel: Literal["chemistry", "haematology", "urinalysis", "other"] = "chemistry"
     """Panel."""
     ctcae_terms: list[str] = Field(default_factory=list)
