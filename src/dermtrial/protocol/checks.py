@@ -146,6 +146,39 @@ def _eligibility_problems(protocol: Protocol) -> Iterator[Problem]:
         for t_path, threshold in _leaves(criterion.rule, (*base, "rule"), Threshold):
             if threshold.input not in names:
                 yield _unknown((*t_path, "input"), "eligibility input", threshold.input, names)
+                continue
+            spec = next(spec for spec in eligibility.inputs if spec.name == threshold.input)
+            if threshold.unit and spec.unit and not _convertible(spec.unit, threshold.unit):
+                yield Problem(
+                    (*t_path, "unit"),
+                    f'"{threshold.unit}" is not allowed: the input {spec.name} is in {spec.unit}, which cannot be '
+                    "converted to it",
+                    value=threshold.unit,
+                )
+    tests = {test.code: test for test in protocol.safety.lab_tests}
+    for index, spec in enumerate(eligibility.inputs):
+        test = tests.get(spec.source.lab or "")
+        if test is None or spec.unit is None:
+            continue
+        for unit in (test.si_unit, *test.site_units):
+            if not _convertible(unit, spec.unit, test.molar_mass_g_per_mol):
+                needs = "" if test.molar_mass_g_per_mol else " (a molar mass would be needed: molar_mass_g_per_mol)"
+                yield Problem(
+                    ("eligibility", "inputs", index, "unit"),
+                    f'"{spec.unit}" is not allowed: {test.code} results in {unit} cannot be converted to it{needs}',
+                    value=spec.unit,
+                )
+
+
+def _convertible(from_unit: str, to_unit: str, molar_mass: float | None = None) -> bool:
+    """Whether a value in ``from_unit`` can be compared in ``to_unit`` (through a molar mass when one is given)."""
+    source, target = parse_unit(from_unit), parse_unit(to_unit)
+    if source.dimensionality == target.dimensionality:
+        return True
+    if molar_mass is None:
+        return False
+    per_mole = parse_unit("g/mol")
+    return bool(target.dimensionality in ((source / per_mole).dimensionality, (source * per_mole).dimensionality))
 
 
 def _unit_is_per_kg(unit: str) -> bool:
