@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dermtrial import __version__
-from dermtrial.cli import admin, audit, backup, db, demo, eligibility, export, protocol, score
+from dermtrial.cli import admin, audit, backup, control, db, demo, eligibility, export, protocol, score
 
 app = typer.Typer(
     name="dermtrial",
@@ -23,10 +23,13 @@ app.command("score")(score.score)
 app.command("demo")(demo.demo)
 app.command("init")(db.init)
 app.add_typer(db.app, name="db")
+admin.study_app.command("lock")(control.study_lock)
+admin.study_app.command("unlock")(control.study_unlock)
 app.add_typer(admin.study_app, name="study")
 app.add_typer(admin.site_app, name="site")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(audit.app, name="audit")
+app.add_typer(control.cut_app, name="cut")
 app.add_typer(export.app, name="export")
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
