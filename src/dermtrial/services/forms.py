@@ -102,10 +102,11 @@ def save_form(
         if subject is None:
             raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
         work.require("form.write", subject.site_id)
-        form_def = find_form(study_protocol(session, subject.study_id), form_code)
+        protocol = study_protocol(session, subject.study_id)
+        form_def, codelists = find_form(protocol, form_code), _codelists(protocol)
         site_code = session.get_one(Site, subject.site_id).code
         if form_id is None:
-            check_items(form_def, item_values, _codelists(session, subject.study_id))
+            check_items(form_def, item_values, codelists)
             if visit_id is not None:
                 _check_visit(session, visit_id, subject_id)
             ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
@@ -129,7 +130,7 @@ def save_form(
             raise NotFound(f"no {form_code} form {form_id} of subject {subject_id}", path=("form_id",), value=form_id)
         located = locate(session, "form_instance", form_id)
         before = before_change(session, located)  # a locked form is refused
-        check_items(form_def, item_values, _codelists(session, subject.study_id))
+        check_items(form_def, item_values, codelists)
         merged = {**stored.item_values, **item_values}
         derived, instrument, version = _score(form_def, merged, status)
         changes: dict[str, Any] = {"item_values": merged, "status": status, "derived": derived}
@@ -153,8 +154,15 @@ def _check_visit(session: Session, visit_id: int, subject_id: int) -> None:
         raise NotFound(f"no visit {visit_id} of subject {subject_id}", path=("visit_id",), value=visit_id)
 
 
-def _codelists(session: Session, study_id: int) -> dict[str, dict[str, str]]:
-    return {c.id: {e.code: e.label for e in c.entries} for c in study_protocol(session, study_id).codelists}
+_codelist_maps: dict[int, dict[str, dict[str, str]]] = {}
+
+
+def _codelists(protocol: Protocol) -> dict[str, dict[str, str]]:
+    """Code list id → code → label (protocols are cached, so their id is stable)."""
+    found = _codelist_maps.get(id(protocol))
+    if found is None:
+        found = _codelist_maps[id(protocol)] = {c.id: {e.code: e.label for e in c.entries} for c in protocol.codelists}
+    return found
 
 
 def _score(form_def: Form, values: dict[str, Any], status: str) -> tuple[dict[str, Any] | None, str | None, str | None]:
