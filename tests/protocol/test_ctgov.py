@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from dermtrial.errors import InvalidInput
-from dermtrial.protocol.base import Quantity
+from dermtrial.modeling import Quantity
 from dermtrial.protocol.checks import resolve_path
 from dermtrial.protocol.ctgov import DRAFT_VERSION, draft_from_record, draft_yaml, parse_record
 from dermtrial.protocol.loader import validate_text

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from dermtrial.protocol.base import Ident, StrictModel, UnitStr
+from dermtrial.modeling import Ident, StrictModel, UnitStr
 
 ItemType = Literal[
     "integer",

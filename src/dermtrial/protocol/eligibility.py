@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from dermtrial.protocol.base import Ident, Precision, StrictModel, UnitStr
+from dermtrial.modeling import Ident, Precision, StrictModel, UnitStr
 
 
 class InputSource(StrictModel):

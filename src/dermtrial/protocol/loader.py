@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from dermtrial.errors import InvalidInput, Problem, problems_from_validation_error, sort_problems
-from dermtrial.protocol.base import json_default
+from dermtrial.modeling import json_default
 from dermtrial.protocol.checks import check_completeness, check_references
 from dermtrial.protocol.model import Protocol
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from dermtrial.forms.model import Codelist, Form
-from dermtrial.protocol.base import Ident, Precision, Quantity, StrictModel, UnitStr, Window
+from dermtrial.modeling import Ident, Precision, Quantity, StrictModel, UnitStr, Window
 from dermtrial.protocol.eligibility import Eligibility
 
 FORMAT_VERSION = 1

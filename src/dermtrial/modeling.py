@@ -1,4 +1,7 @@
-"""Building blocks shared by every part of a protocol file: strict models, quantities, windows, identifiers."""
+"""Building blocks shared by the protocol and form models: strict models, quantities, windows, identifiers.
+
+It sits outside both packages so that either can be imported first without a cycle.
+"""
 
 from __future__ import annotations
 
