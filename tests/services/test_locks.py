@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from dermtrial.errors import InvalidInput
-from dermtrial.services import Conflict, NotFound, PermissionDenied
+from dermtrial.services import Actor, Conflict, NotFound, PermissionDenied
 from dermtrial.services.locks import (
     RecordLocked,
     confirm_study_lock,
@@ -18,9 +20,9 @@ from dermtrial.services.locks import (
     unlock_record,
     withdraw_study_request,
 )
-from dermtrial.store.models import FormInstance, Study
+from dermtrial.store.models import FormInstance, RecordLock, Study
 from tests.conftest import NOW, StudySetup
-from tests.services.helpers import audit_count, events
+from tests.services.helpers import audit_count, count, events
 from tests.services.review_setup import ReviewSetup, make_review
 
 
@@ -164,3 +166,62 @@ def test_refusals_name_what_was_wrong_and_write_nothing(review: ReviewSetup) -> 
     lock_record(review.db, review.dm1, level="form", entity_id=form, now=NOW)
     with pytest.raises(Conflict, match=f"form {form} is already locked"):
         lock_record(review.db, review.dm2, level="form", entity_id=form, now=NOW)
+
+
+def test_two_people_requesting_the_study_lock_at_once_make_one_request(review: ReviewSetup) -> None:
+    review.staff("dm1", "dm2")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def request(actor: Actor) -> None:
+        barrier.wait()
+        try:
+            request_study_lock(review.db, actor, reason=f"by {actor.username}", now=NOW)
+            outcomes.append("requested")
+        except Conflict as exc:
+            outcomes.append(str(exc).split(";")[0])
+
+    threads = [threading.Thread(target=request, args=(actor,)) for actor in (review.dm1, review.dm2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["requested", "study_lock: the study is lock-requested"]
+    assert count(review.db, RecordLock) == 1
+
+
+def _race(review: ReviewSetup, form: int, weight: str) -> str:
+    """Change the form and lock it in two threads released together; return what became of the change."""
+    barrier = threading.Barrier(2)
+    outcome: list[str] = []
+
+    def change() -> None:
+        barrier.wait()
+        try:
+            review.change_weight(form, weight)
+            outcome.append("saved")
+        except RecordLocked:
+            outcome.append("refused")
+
+    def lock() -> None:
+        barrier.wait()
+        lock_record(review.db, review.dm1, level="form", entity_id=form, now=NOW)
+
+    threads = [threading.Thread(target=change), threading.Thread(target=lock)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcome[0]
+
+
+def test_a_write_and_a_lock_at_once_are_ordered(review: ReviewSetup) -> None:
+    """Either the change commits before the lock or the lock refuses it: never a change after the lock."""
+    form = review.weight()
+    review.staff("dm1", "li")
+    for attempt in range(3):
+        outcome = _race(review, form, f"7{attempt}.0")
+        trail = [e for e in events(review.db) if e["entity_type"] in {"record_lock", "form_instance"}]
+        lock_seq = max(e["seq"] for e in trail if e["entity_type"] == "record_lock" and e["event_type"] == "create")
+        assert all(e["seq"] < lock_seq for e in trail if e["entity_type"] == "form_instance"), outcome
+        unlock_record(review.db, review.dm1, level="form", entity_id=form, reason="next round", now=NOW)

@@ -47,6 +47,15 @@ def _effective(query: Select[RecordLock]) -> Select[RecordLock]:
     )
 
 
+def hold_study(session: Session, study_id: int, *, exclusive: bool) -> None:
+    """Lock the study's row until the transaction ends: shared by writes checking locks, exclusive by lock changes.
+
+    On PostgreSQL this orders a write and a concurrent lock: the lock waits for writes that checked before it, and
+    writes wait for the lock, then see it. On SQLite the single writer already orders them (``FOR`` is not emitted).
+    """
+    session.execute(select(Study.id).where(Study.id == study_id).with_for_update(read=not exclusive)).first()
+
+
 def locks_covering(session: Session, located: Located) -> list[RecordLock]:
     """The locks in force on the located record: the study's, its subject's, its visit's and its form's."""
     levels: list[tuple[str, int | None]] = [("study", None)]
@@ -76,6 +85,7 @@ def _describe(session: Session, lock: RecordLock) -> str:
 
 def ensure_unlocked(session: Session, located: Located) -> None:
     """Raise :class:`RecordLocked` when a lock covers the located record (a write to it would be refused)."""
+    hold_study(session, located.study_id, exclusive=False)
     locks = locks_covering(session, located)
     if locks:
         raise RecordLocked(
@@ -87,6 +97,7 @@ def ensure_unlocked(session: Session, located: Located) -> None:
 
 def ensure_study_unlocked(session: Session, study_id: int) -> None:
     """Raise :class:`RecordLocked` while the study is locked."""
+    hold_study(session, study_id, exclusive=False)
     lock = _study_lock(session, study_id)
     if lock is not None and lock.second_user_id is not None and lock.unlocked_at is None:
         raise RecordLocked(
@@ -117,6 +128,7 @@ def lock_record(
     with unit_of_work(db, actor=actor, now=now, reason=reason) as work:
         located = locate(work.session, table, entity_id)
         work.require("lock.record", located.site.id)
+        hold_study(work.session, located.study_id, exclusive=True)
         if getattr(located.record, "voided", False):
             raise refuse("entity_id", entity_id, f"{located.name} is voided; a voided record is not locked")
         if _record_lock(work.session, located.study_id, level, entity_id) is not None:
@@ -140,6 +152,7 @@ def unlock_record(db: Database, actor: Actor, *, level: str, entity_id: int, rea
     with unit_of_work(db, actor=actor, now=now, reason=reason) as work:
         located = locate(work.session, table, entity_id)
         work.require("lock.record", located.site.id)
+        hold_study(work.session, located.study_id, exclusive=True)
         lock = _record_lock(work.session, located.study_id, level, entity_id)
         if lock is None:
             raise NotFound(f"{level} {entity_id} is not locked", path=("entity_id",), value=entity_id)
@@ -168,6 +181,7 @@ def study_lock_state(session: Session, study_id: int) -> StudyLockState:
 
 def _study_work(work: ServiceUnitOfWork, study_id: int) -> Study:
     work.require("lock.study")
+    hold_study(work.session, study_id, exclusive=True)  # one lock change at a time
     study = work.session.get(Study, study_id)
     if study is None:
         raise NotFound(f"no study {study_id}", path=("study",), value=study_id)
