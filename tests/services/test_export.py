@@ -12,7 +12,9 @@ import pytest
 
 from dermtrial.services import PermissionDenied, unit_of_work
 from dermtrial.services.export import MANIFEST, export_csv, verify_manifest
+from dermtrial.services.export_tables import audit_cells
 from dermtrial.services.forms import save_form
+from dermtrial.store.audit import EXPORT_FIELDS
 from dermtrial.store.models import Signature, SubjectIdentity
 from tests.conftest import NOW, StudySetup
 from tests.services.helpers import audit_count, events
@@ -28,15 +30,16 @@ def fill(study: StudySetup) -> dict[str, int]:
     for site, number in (("GZ01", "S-001"), ("SH02", "S-002")):
         coordinator = study.user(f"c-{site.lower()}", "coordinator", site)
         subject = ids[site] = add_subject(study, coordinator, site=site, number=number)
-        dm = save_form(study.db, coordinator, subject_id=subject, form_code="DM", item_values=DM, now=NOW)
-        save_form(study.db, coordinator, subject_id=subject, form_code="LB", item_values=LB, now=NOW)
-        save_form(study.db, coordinator, subject_id=subject, form_code="PASI", item_values=PASI, status="complete",
-                  now=NOW)  # fmt: skip
         with unit_of_work(study.db, actor=coordinator, now=NOW) as work:
             work.require("identity.write", study.sites[site])
             work.add(SubjectIdentity(subject_id=subject, family_name=f"Zhang{site}", birth_date="1980-02-29",
                                      phone="+86 20 5555 0100", updated_at=NOW),
                      study_id=study.study_id, subject_id=subject)  # fmt: skip
+        dm = save_form(study.db, coordinator, subject_id=subject, form_code="DM", item_values=DM, now=NOW)
+        save_form(study.db, coordinator, subject_id=subject, form_code="LB", item_values=LB, now=NOW)
+        save_form(study.db, coordinator, subject_id=subject, form_code="PASI", item_values=PASI, status="complete",
+                  now=NOW)  # fmt: skip
+        with unit_of_work(study.db, actor=coordinator, now=NOW) as work:
             work.add(Signature(entity_type="form_instance", entity_id=dm.form_id, entity_version=1,
                                record_sha256="ab" * 32, user_id=coordinator.user_id, signer_name=f"Dr {site}",
                                meaning="reviewed", signed_at=NOW), study_id=study.study_id)  # fmt: skip
@@ -75,7 +78,7 @@ def test_a_whole_study_export_has_codes_labels_no_identifying_data_and_a_checkab
     assert "1980-02-29" not in everything  # not in the form files, nor in the audited values of the trail
     trail = read(out / "audit-trail.csv")
     assert len(trail) == report.rows["audit-trail.csv"]
-    assert sum(r["redacted"] == "true" for r in trail) == 2  # the two DM first entries
+    assert not [r for r in trail if r["redacted"] == "true"]  # save_form kept the full dates out of the chain
     assert len(read(out / "signatures.csv")) == 2
     assert any(r["column"] == "SEX" and r["codes"] == "F=Female;M=Male" for r in read(out / "data-dictionary.csv"))
     assert "form_instance" in (out / "data-dictionary.md").read_text(encoding="utf-8")
@@ -123,6 +126,14 @@ def test_an_export_without_permission_writes_no_file_and_no_event(
         export_csv(study.db, actor, out, now=NOW, site_code=scope)
     assert not out.exists()
     assert audit_count(study.db) == before
+
+
+def test_an_audited_full_birth_date_leaves_as_its_year_and_the_event_is_marked_redacted() -> None:
+    # Data entered before birth dates were kept apart: the export cuts them in the audited values it writes.
+    row = dict.fromkeys(EXPORT_FIELDS) | {"entity_type": "form_instance", "new_value": '{"BRTHDAT":"1980-02-29"}'}
+    cells = dict(zip([*EXPORT_FIELDS, "redacted"], audit_cells(row), strict=True))
+    assert cells["new_value"] == '{"BRTHDAT":"1980"}'
+    assert cells["redacted"] == "true"
 
 
 def test_a_changed_added_or_missing_file_fails_the_manifest_check(study: StudySetup, tmp_path: Path) -> None:

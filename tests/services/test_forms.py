@@ -7,7 +7,7 @@ import pytest
 from dermtrial.errors import InvalidInput
 from dermtrial.services import Actor, Conflict, PermissionDenied, ReasonRequired, unit_of_work
 from dermtrial.services.forms import save_form
-from dermtrial.store.models import FormInstance, Subject
+from dermtrial.store.models import FormInstance, Subject, SubjectIdentity
 from tests.conftest import NOW, StudySetup
 from tests.services.helpers import audit_count, count, events
 
@@ -97,3 +97,23 @@ def test_a_coordinator_cannot_write_forms_of_another_site(study: StudySetup) -> 
     subject = add_subject(study, wang, site="SH02")
     with pytest.raises(PermissionDenied, match=r"form\.write at site SH02"):
         save_form(study.db, li, subject_id=subject, form_code="VS", item_values={"SYSBP": "120"}, now=NOW)
+
+
+def test_a_birth_date_is_kept_in_the_identity_table_and_the_form_and_the_trail_keep_the_year(
+    study: StudySetup,
+) -> None:
+    li = study.user("li", "coordinator", "GZ01")
+    subject = add_subject(study, li)
+    saved = save_form(study.db, li, subject_id=subject, form_code="DM", item_values={"BRTHDAT": "1980-02-29",
+                      "SEX": "F"}, now=NOW)  # fmt: skip
+    with study.db.reading() as session:
+        assert session.get_one(FormInstance, saved.form_id).item_values == {"BRTHDAT": "1980", "SEX": "F"}
+        assert session.get_one(SubjectIdentity, subject).birth_date == "1980-02-29"
+    trail = events(study.db)
+    assert not [e for e in trail if "1980-02-29" in str(e["new_value"])]  # never in clear in the chain
+    identity = [e for e in trail if e["entity_type"] == "subject_identity"]
+    assert identity[0]["new_value"].startswith("hmac-sha256:")
+    # A correction of the birth date needs a reason, like any change after first entry.
+    with pytest.raises(ReasonRequired):
+        save_form(study.db, li, subject_id=subject, form_code="DM", form_id=saved.form_id, expected_version=1,
+                  item_values={"BRTHDAT": "1980-03-01"}, now=NOW)  # fmt: skip

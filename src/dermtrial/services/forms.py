@@ -5,7 +5,8 @@ item codes must be declared on the form, coded values must be in their code list
 ``item_values`` are item code → value for the form's non-repeating items, and group id → list of rows (item code
 → value) for a repeating group. A scored instrument's items are its dotted codes (``head.erythema``); once the form
 is saved as ``complete`` the instrument scores it and the result is stored beside the items with the scoring
-version.
+version. A full birth date (``DM.BRTHDAT``) is identifying: it is kept in ``subject_identity`` (audited as a keyed
+hash) and the form keeps its year, so the clear date never enters the audit chain or an export.
 
 Changes after first entry need a reason and the version the caller read (a stale version is a
 :class:`~dermtrial.services.errors.Conflict` showing both values); every change is one audit event in the same
@@ -34,9 +35,13 @@ from dermtrial.services.errors import NotFound, invalid
 from dermtrial.services.locks import ensure_unlocked
 from dermtrial.services.records import locate
 from dermtrial.services.review import after_change, before_change
-from dermtrial.services.uow import unit_of_work
+from dermtrial.services.uow import ServiceUnitOfWork, unit_of_work
 from dermtrial.store.engine import Database
-from dermtrial.store.models import FormInstance, Site, Study, Subject, Visit
+from dermtrial.store.models import FormInstance, Site, Study, Subject, SubjectIdentity, Visit
+
+#: Form items whose full value is identifying, and the ``subject_identity`` column that keeps it. The full value is
+#: stored there (audited as a keyed hash, never in clear); the form keeps the year, as SDTM's DM.BRTHDTC may.
+IDENTIFYING_ITEMS = {"BRTHDAT": "birth_date"}
 
 #: Statuses a data-entry save may set; verification, signature and locks belong to their own use cases.
 ENTRY_STATUSES = ("in-progress", "complete", "not-done")
@@ -110,7 +115,7 @@ def save_form(
             if visit_id is not None:
                 _check_visit(session, visit_id, subject_id)
             ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
-            values = dict(item_values)
+            values = _keep_identifying_apart(work, subject, site_code, item_values)
             derived, instrument, version = _score(form_def, values, status)
             record = FormInstance(
                 subject_id=subject.id,
@@ -131,7 +136,7 @@ def save_form(
         located = locate(session, "form_instance", form_id)
         before = before_change(session, located)  # a locked form is refused
         check_items(form_def, item_values, codelists)
-        merged = {**stored.item_values, **item_values}
+        merged = {**stored.item_values, **_keep_identifying_apart(work, subject, site_code, item_values)}
         derived, instrument, version = _score(form_def, merged, status)
         changes: dict[str, Any] = {"item_values": merged, "status": status, "derived": derived}
         changes.update(instrument_code=instrument, instrument_version=version)
@@ -146,6 +151,27 @@ def save_form(
         after_change(work, located, before)  # SDV of changed items reset, broken signatures invalidated
         session.flush()
         return SavedForm(stored.id, stored.version, stored.derived)
+
+
+def _keep_identifying_apart(
+    work: ServiceUnitOfWork, subject: Subject, site_code: str, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Move full identifying values (a birth date) to ``subject_identity``; return the values the form keeps."""
+    kept = dict(values)
+    found = {item: kept[item] for item in IDENTIFYING_ITEMS if isinstance(kept.get(item), str) and len(kept[item]) > 4}
+    if not found:
+        return kept
+    work.require("identity.write", subject.site_id)
+    columns = {IDENTIFYING_ITEMS[item]: value for item, value in found.items()}
+    study_id, subject_id = subject.study_id, subject.id
+    identity = work.session.get(SubjectIdentity, subject.id)
+    if identity is None:
+        identity = SubjectIdentity(subject_id=subject.id, updated_at=work.now, **columns)
+        work.add(identity, study_id=study_id, site_code=site_code, subject_id=subject_id)
+    else:
+        work.change(identity, columns, expected_version=identity.version, study_id=study_id, site_code=site_code,
+                    subject_id=subject_id)  # fmt: skip
+    return kept | {item: value[:4] for item, value in found.items()}
 
 
 def _check_visit(session: Session, visit_id: int, subject_id: int) -> None:
