@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dermtrial.services.access import Actor
@@ -58,20 +58,16 @@ def hold_study(session: Session, study_id: int, *, exclusive: bool) -> None:
 
 def locks_covering(session: Session, located: Located) -> list[RecordLock]:
     """The locks in force on the located record: the study's, its subject's, its visit's and its form's."""
-    levels: list[tuple[str, int | None]] = [("study", None)]
-    if located.subject_id is not None:
-        levels.append(("subject", located.subject_id))
-    if located.visit_id is not None:
-        levels.append(("visit", located.visit_id))
-    if located.form_id is not None:
-        levels.append(("form", located.form_id))
-    found: list[RecordLock] = []
-    for level, key in levels:
-        query = _effective(select(RecordLock)).where(RecordLock.study_id == located.study_id, RecordLock.level == level)
+    levels = [RecordLock.level == "study"]
+    for level, key in (("subject", located.subject_id), ("visit", located.visit_id), ("form", located.form_id)):
         if key is not None:
-            query = query.where(RecordLock.entity_id == key)
-        found.extend(session.scalars(query.order_by(RecordLock.id)))
-    return found
+            levels.append(and_(RecordLock.level == level, RecordLock.entity_id == key))
+    query = _effective(select(RecordLock)).where(RecordLock.study_id == located.study_id, or_(*levels))
+    found = list(session.scalars(query))
+    return sorted(found, key=lambda lock: (_ORDER.index(lock.level), lock.id))
+
+
+_ORDER = ("study", "subject", "visit", "form")
 
 
 def _describe(session: Session, lock: RecordLock) -> str:
