@@ -21,7 +21,7 @@ def load() -> ModuleType:
 
 def test_benchmark_writes_metric_value_baseline_ratio_unit_machine_and_latencies(tmp_path: Path) -> None:
     output = tmp_path / "bench_store.json"
-    assert load().main(["--saves", "6", "--per-writer", "1", "--output", str(output)]) == 0
+    assert load().main(["--saves", "6", "--per-writer", "1", "--rounds", "1", "--output", str(output)]) == 0
     result = json.loads(output.read_text(encoding="utf-8"))
     assert {"metric", "value", "baseline", "ratio", "unit", "machine", "runs"} <= set(result)
     assert result["unit"] == "saves/s"
