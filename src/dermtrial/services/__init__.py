@@ -23,6 +23,13 @@ One plain function per use case, in the module of its area (``accounts``, ``stud
    audited, like a failed sign-in, is recorded in the unit of work and raised *after* the block.)
 3. reads go through ``with reading(db, actor=actor) as ctx: ctx.require("subject.read", site_id)``; lists filter
    by :func:`~dermtrial.services.access.permitted_sites`.
+4. a use case that changes study data respects its review state, in the same unit of work: ``located =
+   records.locate(work.session, table, key)``; ``before = review.before_change(work.session, located)`` (refuses a
+   locked record: :class:`~dermtrial.services.locks.RecordLocked`); the change; ``review.after_change(work, located,
+   before)`` (resets the SDV of changed items, invalidates signatures over changed data). A new record checks the
+   locks of its visit or subject with :func:`~dermtrial.services.locks.ensure_unlocked`. A task the delegation log
+   governs (assessing PASI/sPGA, signing, causality) checks ``delegation.require_delegated(work, permission, task,
+   site)`` instead of ``work.require``.
 
 Errors (:mod:`dermtrial.services.errors`): NotFound, PermissionDenied, AuthenticationFailed/AccountLocked, Conflict
 (duplicates, stale versions with both values), ReasonRequired, InvalidInput; each names the field, the value and what
