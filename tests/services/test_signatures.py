@@ -11,7 +11,8 @@ from dermtrial.services.delegation import delegate_task
 from dermtrial.services.errors import AccountLocked
 from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.services.signatures import record_sha256, sign_record, signatures_of
-from dermtrial.store.models import FormInstance, Signature, User
+from dermtrial.services.uow import unit_of_work
+from dermtrial.store.models import EligibilityEvaluation, FormInstance, Signature, User
 from tests.conftest import NOW, PASSWORD, StudySetup
 from tests.services.helpers import audit_count, count, events
 from tests.services.review_setup import ReviewSetup, make_review
@@ -150,4 +151,56 @@ def test_refusals_name_what_was_wrong_and_write_nothing(review: ReviewSetup) -> 
     before = audit_count(review.db)
     with pytest.raises(RecordLocked):
         _sign(review, "pi", form, "reviewed")
+    assert audit_count(review.db) == before
+
+
+def _evaluation(review: ReviewSetup) -> int:
+    with unit_of_work(review.db, actor=None, now=NOW) as work:
+        evaluation = EligibilityEvaluation(
+            subject_id=review.subject,
+            protocol_version="1.0",
+            protocol_content_hash="0" * 64,
+            verdict="eligible",
+            criteria={"I1": "met"},
+            evaluated_local="2026-03-04",
+            evaluated_tz="Asia/Shanghai",
+        )
+        work.add(evaluation, study_id=review.study.study_id, site_code="GZ01", subject_id=review.subject)
+        return evaluation.id
+
+
+def test_an_eligibility_decision_needs_the_sign_eligibility_task(review: ReviewSetup) -> None:
+    evaluation = _evaluation(review)
+    review.staff("sub")
+    delegate_task(review.db, review.pi, site_code="GZ01", username="sub", task="sign-forms", start_date=TODAY, now=NOW)
+
+    def sign() -> int:
+        return sign_record(
+            review.db,
+            review.sub,
+            entity_type="eligibility_evaluation",
+            entity_id=evaluation,
+            password=PASSWORD,
+            meaning="approved",
+            now=NOW,
+        )
+
+    with pytest.raises(PermissionDenied, match="is not delegated the task sign-eligibility at site GZ01"):
+        sign()
+    delegate_task(
+        review.db, review.pi, site_code="GZ01", username="sub", task="sign-eligibility", start_date=TODAY, now=NOW
+    )
+    sign()
+    [shown] = signatures_of(review.db, review.pi, entity_type="eligibility_evaluation", entity_id=evaluation)
+    assert shown.manifestation == "Signed by Sub (sub), approved, 2026-03-04T01:30:00Z"
+
+
+def test_a_voided_record_is_not_signed(review: ReviewSetup) -> None:
+    form = review.weight()
+    with unit_of_work(review.db, actor=None, now=NOW) as work:
+        work.void(work.session.get_one(FormInstance, form), expected_version=1, reason="entered on the wrong subject")
+    review.staff("pi")
+    before = audit_count(review.db)
+    with pytest.raises(InvalidInput, match=f"entity_id: {form} is not allowed: form_instance {form} is voided"):
+        _sign(review, "pi", form)
     assert audit_count(review.db) == before
