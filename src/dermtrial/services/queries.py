@@ -233,17 +233,22 @@ def list_queries(
         if status is not None:
             sql = sql.where(DataQuery.status == status)
         names = {user.id: user.username for user in ctx.session.scalars(select(User))}
+        rows = [
+            (query, code, query_age(query.created_at, query.closed_at, query.status, now))
+            for query, code in ctx.session.execute(sql.order_by(DataQuery.created_at, DataQuery.id)).all()
+        ]
+        rows = [row for row in rows if older_than is None or row[2] >= older_than]
+        threads: dict[int, list[Message]] = {query.id: [] for query, _, _ in rows}
+        for chunk in range(0, len(rows), 500):
+            ids = [query.id for query, _, _ in rows[chunk : chunk + 500]]
+            found = select(QueryMessage).where(QueryMessage.query_id.in_(ids)).order_by(QueryMessage.id)
+            for m in ctx.session.scalars(found):
+                threads[m.query_id].append(
+                    Message(m.action, m.text, names.get(m.created_by_user_id or 0), m.created_at)
+                )
         views: list[QueryView] = []
-        for query, code in ctx.session.execute(sql.order_by(DataQuery.created_at, DataQuery.id)).all():
-            age = query_age(query.created_at, query.closed_at, query.status, now)
-            if older_than is not None and age < older_than:
-                continue
-            thread = ctx.session.scalars(
-                select(QueryMessage).where(QueryMessage.query_id == query.id).order_by(QueryMessage.id)
-            )
-            messages = tuple(
-                Message(m.action, m.text, names.get(m.created_by_user_id or 0), m.created_at) for m in thread
-            )
+        for query, code, age in rows:
+            messages = tuple(threads[query.id])
             views.append(
                 QueryView(
                     query.id,
