@@ -31,7 +31,7 @@ from dermtrial.eligibility.record import LabResult, ScreeningRecord
 from dermtrial.eligibility.rules import InputValue
 from dermtrial.errors import InvalidInput, Path, Problem, problems_from_validation_error
 from dermtrial.instruments import PasiItems, ZungAnswers, score_pasi, score_zung_sas, score_zung_sds
-from dermtrial.protocol.eligibility import Input
+from dermtrial.protocol.eligibility import Criterion, Input
 from dermtrial.protocol.model import LabTest, Protocol
 
 NEVER = Decimal("Infinity")
@@ -137,7 +137,7 @@ class _Reader:
         if end and consent and end > consent:
             self.problem(("other_trial_end_date",), f'"{end}" is not allowed: must be on or before consent_date')
 
-    def _criteria(self) -> list[Any]:
+    def _criteria(self) -> list[Criterion]:
         return [*self.protocol.eligibility.inclusion, *self.protocol.eligibility.exclusion]
 
     def derive(self, spec: Input) -> InputValue:
