@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -18,10 +19,16 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, input=stdin, timeout=120, check=False)
 
 
-def template(registry_id: str = "NCT03392311") -> dict[str, Any]:
+@functools.cache
+def _template_text(registry_id: str) -> str:
     result = run("eligibility", "template", "--protocol", registry_id)
     assert result.returncode == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
+    return result.stdout
+
+
+def template(registry_id: str = "NCT03392311") -> dict[str, Any]:
+    """A fresh copy of what ``dermtrial eligibility template`` prints (the command runs once per protocol)."""
+    data: dict[str, Any] = json.loads(_template_text(registry_id))
     return data
 
 
