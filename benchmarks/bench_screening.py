@@ -192,13 +192,15 @@ def _disagreements(engine: pl.DataFrame, baseline: pl.DataFrame, protocol: Proto
 
 
 def machine() -> dict[str, Any]:
-    """What the figures were measured on (the same fields as bench_instruments.py)."""
+    """What the figures were measured on (the fields of bench_instruments.py, plus the load of the machine: other
+    processes share the CPUs, and both engine and baseline are measured under the same load)."""
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 
