@@ -57,6 +57,9 @@ class VersionConflict(StoreError):
         shown = "; ".join(
             f"{name}: yours {canonical_value(mine[name])}, stored {canonical_value(theirs.get(name))}" for name in mine
         )
+        if not mine:
+            super().__init__(f"{entity} was changed by someone else while you were saving; reload and save again")
+            return
         super().__init__(
             f"{entity} was changed by someone else (you edited version {expected}, it is now version {stored}): "
             f"{shown}; reload and apply your change again"
@@ -292,7 +295,7 @@ class UnitOfWork:
                 if stored is not None and stored_version != expected:
                     name = f"{obj.__tablename__} {entity_id(obj)}"
                     return VersionConflict(name, expected or 0, stored_version or 0, mine, column_values(stored))
-        return VersionConflict("a record", 0, 0, {}, {})
+        return VersionConflict("a record you changed", 0, 0, {}, {})
 
     # -- commit ------------------------------------------------------------------------------------------------------
     def commit(self) -> None:
