@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import dermtrial.protocol  # noqa: F401  (the protocol package loads before dermtrial.forms: they import each other)
 from dermtrial.forms.model import Form, Item
 from dermtrial.instruments import INSTRUMENTS
 from dermtrial.protocol.model import Protocol

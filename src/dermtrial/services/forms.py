@@ -25,7 +25,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import dermtrial.protocol  # noqa: F401  (the protocol package loads before dermtrial.forms: they import each other)
 from dermtrial.errors import InvalidInput, Problem, problems_from_validation_error
 from dermtrial.forms.model import Form, Item
 from dermtrial.instruments import INSTRUMENTS
