@@ -287,6 +287,11 @@ def run(
         "ratio_32_writers": round(
             runs["sqlite-service"]["32"]["saves_per_s"] / runs["sqlite-raw"]["32"]["saves_per_s"], 3
         ),
+        "ratio_of_median_rounds": round(
+            statistics.median(runs["sqlite-service"]["1"]["saves_per_s_each_round"])
+            / statistics.median(runs["sqlite-raw"]["1"]["saves_per_s_each_round"]),
+            3,
+        ),
         "p99_over_p50_at_32": tails,
         "postgresql": "measured" if "postgresql-service" in runs else f"skipped: no server at {PG_SERVER}",
         "runs": runs,
