@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dermtrial import __version__
-from dermtrial.cli import admin, audit, backup, control, db, demo, eligibility, export, protocol, score
+from dermtrial.cli import admin, audit, backup, control, db, demo, dose, eligibility, export, protocol, schedule, score
 
 app = typer.Typer(
     name="dermtrial",
@@ -20,6 +20,8 @@ app = typer.Typer(
 app.add_typer(protocol.app, name="protocol")
 app.add_typer(eligibility.app, name="eligibility")
 app.command("score")(score.score)
+app.command("dose")(dose.dose)
+app.command("schedule")(schedule.schedule)
 app.command("demo")(demo.demo)
 app.command("init")(db.init)
 app.add_typer(db.app, name="db")
