@@ -383,6 +383,8 @@ class Settings(StrictModel):
     """Which calcium the eligibility limits apply to."""
     calcium_correction: Literal["payne"] = "payne"
     """Correction formula for albumin-corrected calcium (Payne: Ca + 0.02 × (40 − albumin g/L) mmol/L)."""
+    hemoglobin_increased_reference: Literal["uln", "baseline"] = "uln"
+    """What a CTCAE "Hemoglobin increased" increase is counted from: the ULN, or the subject's baseline."""
     transaminase_limit_reading: Literal["greater_than_2_uln_excludes", "at_least_3_uln_excludes"] = (
         "greater_than_2_uln_excludes"
     )

@@ -1,0 +1,25 @@
+"""Relatedness (causality) of an adverse event to each study product, assessed separately per product.
+
+The investigator picks one category per product. ICH E2A calls a reaction "related" when a causal relationship is at
+least a reasonable possibility; dermtrial counts ``possible``, ``probable`` and ``definite`` as related and
+``not_related`` and ``unlikely`` as not related (the usual reading of the five-point scale).
+"""
+
+from __future__ import annotations
+
+RELATEDNESS: tuple[str, ...] = ("not_related", "unlikely", "possible", "probable", "definite")
+"""The categories, from least to most likely."""
+RELATED: frozenset[str] = frozenset({"possible", "probable", "definite"})
+"""The categories that count as related (a reasonable possibility)."""
+
+
+def check_relatedness(category: str) -> str | None:
+    """None when ``category`` is allowed; otherwise the message naming what is allowed."""
+    if category in RELATEDNESS:
+        return None
+    return f'"{category}" is not a relatedness category: allowed are {", ".join(RELATEDNESS)}'
+
+
+def is_related(category: str) -> bool:
+    """True when the category counts as related (possible, probable, definite)."""
+    return category in RELATED
