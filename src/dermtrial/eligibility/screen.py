@@ -74,15 +74,23 @@ class _Columns:
         self.units = units
         self.ranges = ranges
         self.tests = {test.code: test for test in protocol.safety.lab_tests}
+        self.factors: dict[str, pl.Expr] = {}
+        """Factor columns the inputs use, by name: added to the table before the inputs are derived."""
+
+    def factor(self, code: str, target: str) -> pl.Expr:
+        """The column of conversion factors of a lab's rows to ``target``, computed once (see :attr:`factors`)."""
+        name = f"__factor__{code}__{target}"
+        if name not in self.factors:
+            self.factors[name] = _factor(self.tests[code], f"labs.{code}.unit", self.units.get(code, []), target)
+        return pl.col(name)
 
     def lab_value(self, code: str, target: str) -> pl.Expr:
-        factor = _factor(self.tests[code], f"labs.{code}.unit", self.units.get(code, []), target)
-        return pl.col(f"labs.{code}.value") * factor
+        return pl.col(f"labs.{code}.value") * self.factor(code, target)
 
     def lab(self, spec: Input, code: str) -> list[pl.Expr]:
         test = self.tests[code]
         target = spec.unit or test.si_unit
-        factor = _factor(test, f"labs.{code}.unit", self.units.get(code, []), target)
+        factor = self.factor(code, target)
         value = pl.col(f"labs.{code}.value") * factor
         lln, uln = pl.col(f"labs.{code}.lln"), pl.col(f"labs.{code}.uln")
         has_range = lln.is_not_null() | uln.is_not_null()
@@ -127,28 +135,31 @@ RESULT = pl.Enum(["satisfied", "not_satisfied", "unknown"])
 VERDICT = pl.Enum(["eligible", "ineligible", "incomplete"])
 
 
-def _result(criterion: CompiledCriterion) -> pl.Expr:
-    unknown = pl.lit("unknown", dtype=RESULT)
+def _passes(criterion: CompiledCriterion) -> pl.Expr:
+    """True when the criterion is satisfied, false when not, null when unknown (Boolean, three-valued)."""
     if criterion.rule is None:
-        decision = pl.col(f"{JUDGEMENT}{criterion.id}").cast(RESULT)
-        return decision.fill_null(unknown).alias(criterion.id)
+        return (pl.col(f"{JUDGEMENT}{criterion.id}") == "satisfied").alias(criterion.id)
     holds = criterion.rule.expression()
-    passes, fails = ("satisfied", "not_satisfied") if criterion.type == "inclusion" else ("not_satisfied", "satisfied")
+    return (holds if criterion.type == "inclusion" else holds.not_()).alias(criterion.id)
+
+
+def _result(criterion_id: str) -> pl.Expr:
+    passes = pl.col(criterion_id)
     return (
-        pl.when(holds)
-        .then(pl.lit(passes, dtype=RESULT))
-        .when(~holds)
-        .then(pl.lit(fails, dtype=RESULT))
-        .otherwise(unknown)
-        .alias(criterion.id)
+        pl.when(passes)
+        .then(pl.lit("satisfied", dtype=RESULT))
+        .when(passes.not_())
+        .then(pl.lit("not_satisfied", dtype=RESULT))
+        .otherwise(pl.lit("unknown", dtype=RESULT))
+        .alias(criterion_id)
     )
 
 
 def _bits(ids: Sequence[str], result: str) -> pl.Expr:
     """Which criteria have this result, as the bits of one integer (criterion i is bit i)."""
-    return pl.sum_horizontal(*((pl.col(i) == result).cast(pl.UInt64) * (1 << bit) for bit, i in enumerate(ids))).cast(
-        pl.UInt64
-    )
+    flags = [pl.col(i).not_().fill_null(False) if result == "not_satisfied" else pl.col(i).is_null() for i in ids]
+    dtype = pl.UInt32 if len(ids) <= 32 else pl.UInt64
+    return pl.sum_horizontal(*(flag.cast(dtype) * (1 << bit) for bit, flag in enumerate(flags))).cast(dtype)
 
 
 def _listed(results: pl.DataFrame, ids: Sequence[str], column: str) -> pl.Series:
@@ -175,16 +186,24 @@ def screen_frame(
     if len(ids) > MAX_BITS:
         raise ValueError(f"screening handles at most {MAX_BITS} criteria; this protocol has {len(ids)}")
     typed = prepared.typed.collect()
+    inputs = [expr for spec in protocol.eligibility.inputs for expr in columns.input(spec)]
     results_query = (
         typed.lazy()
+        .with_columns(factor.alias(name) for name, factor in columns.factors.items())
         .select(
             (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("row"),
             pl.col("candidate"),
-            *(expr for spec in protocol.eligibility.inputs for expr in columns.input(spec)),
+            *inputs,
             *judgements,
         )
-        .select("row", "candidate", *(_result(c) for c in criteria))
-        .with_columns(_bits(ids, "not_satisfied").alias("__not_satisfied"), _bits(ids, "unknown").alias("__unknown"))
+        .select("row", "candidate", *(_passes(c) for c in criteria))
+        .select(
+            "row",
+            "candidate",
+            *(_result(i) for i in ids),
+            _bits(ids, "not_satisfied").alias("__not_satisfied"),
+            _bits(ids, "unknown").alias("__unknown"),
+        )
     )
     counts, results = pl.collect_all([prepared.counts(typed.lazy()), results_query])
     count_row = counts.row(0) if counts.width else ()
