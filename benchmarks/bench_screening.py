@@ -1,6 +1,6 @@
 """Benchmark: screening 1,000,000 synthetic candidates from a Parquet file against a hand-written polars baseline.
 
-    .venv/bin/python benchmarks/bench_screening.py [--candidates 1000000] [--rounds 3] [--output PATH]
+    .venv/bin/python benchmarks/bench_screening.py [--candidates 1000000] [--rounds 5] [--output PATH]
 
 The candidates (NCT03392311 screening table: dates, scores, eight lab tests in SI or site units with reference ranges,
 last uses, facts, half of them with investigator attestations) are generated with polars, written to a Parquet file in
@@ -204,7 +204,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(candidates: int = 1_000_000, rounds: int = 3) -> dict[str, Any]:
+def run(candidates: int = 1_000_000, rounds: int = 5) -> dict[str, Any]:
     """Measure and return the result object (does not write it)."""
     protocol = load_builtin("NCT03392311")
     criteria = compile_criteria(protocol)
@@ -255,7 +255,7 @@ def run(candidates: int = 1_000_000, rounds: int = 3) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--candidates", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = run(candidates=args.candidates, rounds=args.rounds)
