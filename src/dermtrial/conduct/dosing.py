@@ -88,4 +88,9 @@ def compute_dose(dose: Dose, weight_kg: Decimal | None, rules: ConductRules = DE
         total, capped = rules.dose_cap, "dose"
     if dose.rounding is not None:
         total = (total / dose.rounding).quantize(Decimal(1), rounding=ROUND_HALF_UP) * dose.rounding
-    return DoseResult(total.normalize() if total != 0 else total, _per_kg_unit(dose.unit), used, capped)
+    return DoseResult(_plain(total), _per_kg_unit(dose.unit), used, capped)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Whole numbers without exponent or trailing ``.0`` (``125000000``), fractions without trailing zeros."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
