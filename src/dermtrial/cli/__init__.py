@@ -8,7 +8,23 @@ from __future__ import annotations
 import typer
 
 from dermtrial import __version__
-from dermtrial.cli import admin, audit, backup, control, db, demo, dose, eligibility, export, protocol, schedule, score
+from dermtrial.cli import (
+    admin,
+    audit,
+    backup,
+    control,
+    db,
+    demo,
+    dose,
+    eligibility,
+    export,
+    grade,
+    protocol,
+    report,
+    safety,
+    schedule,
+    score,
+)
 
 app = typer.Typer(
     name="dermtrial",
@@ -22,6 +38,9 @@ app.add_typer(eligibility.app, name="eligibility")
 app.command("score")(score.score)
 app.command("dose")(dose.dose)
 app.command("schedule")(schedule.schedule)
+app.add_typer(report.app, name="report")
+app.add_typer(grade.app, name="grade")
+app.add_typer(safety.app, name="safety")
 app.command("demo")(demo.demo)
 app.command("init")(db.init)
 app.add_typer(db.app, name="db")
