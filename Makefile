@@ -43,3 +43,4 @@ clean:
 docs: $(STAMP)
 	$(BIN)/python -m dermtrial.protocol.reference docs/protocol-file.md
 	$(BIN)/python -m dermtrial.store.dictionary docs/data-dictionary.md
+	$(BIN)/python -m dermtrial.safety.reference docs/safety.md
