@@ -1,15 +1,16 @@
 """Relatedness (causality) of an adverse event to each study product, assessed separately per product.
 
-The investigator picks one category per product. ICH E2A calls a reaction "related" when a causal relationship is at
-least a reasonable possibility; dermtrial counts ``possible``, ``probable`` and ``definite`` as related and
-``not_related`` and ``unlikely`` as not related (the usual reading of the five-point scale).
+The investigator picks one category per product, coded as in the protocol's ``relatedness`` code list. ICH E2A calls
+a reaction "related" when a causal relationship is at least a reasonable possibility; dermtrial counts ``POSSIBLE``,
+``PROBABLE`` and ``DEFINITE`` as related and ``NOT_RELATED`` and ``UNLIKELY`` as not related (the usual reading of
+the five-point scale).
 """
 
 from __future__ import annotations
 
-RELATEDNESS: tuple[str, ...] = ("not_related", "unlikely", "possible", "probable", "definite")
+RELATEDNESS: tuple[str, ...] = ("NOT_RELATED", "UNLIKELY", "POSSIBLE", "PROBABLE", "DEFINITE")
 """The categories, from least to most likely."""
-RELATED: frozenset[str] = frozenset({"possible", "probable", "definite"})
+RELATED: frozenset[str] = frozenset({"POSSIBLE", "PROBABLE", "DEFINITE"})
 """The categories that count as related (a reasonable possibility)."""
 
 
@@ -21,5 +22,5 @@ def check_relatedness(category: str) -> str | None:
 
 
 def is_related(category: str) -> bool:
-    """True when the category counts as related (possible, probable, definite)."""
+    """True when the category counts as related (POSSIBLE, PROBABLE, DEFINITE)."""
     return category in RELATED

@@ -20,6 +20,7 @@ from dermtrial.store.models.clinical import (
     LabResult,
 )
 from dermtrial.store.models.review import DataCut, DataQuery, QueryMessage, RecordLock, SdvStatus, Signature
+from dermtrial.store.models.safety import SaeReport
 from dermtrial.store.models.study import ReferenceRange, Site, Study, StudyKey
 from dermtrial.store.models.subject import Consent, Subject, SubjectIdentity, Visit
 
@@ -44,6 +45,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "RolePermission",
+    "SaeReport",
     "SdvStatus",
     "Signature",
     "Site",

@@ -145,6 +145,8 @@ class AdverseEvent(Created, Updated, Versioned, Voidable, Base):
     """Seriousness criteria met (``death``, ``hospitalisation`` …)."""
     relatedness: Mapped[dict[str, Any] | None] = mapped_column()
     """Intervention id → causality as assessed by the investigator."""
+    expectedness: Mapped[dict[str, Any] | None] = mapped_column()
+    """Intervention id → true when the coded term is in that product's reference safety information (computed)."""
     outcome: Mapped[str | None] = mapped_column(String(32))
     """Outcome (``recovered``, ``recovering``, ``not-recovered``, ``fatal`` …)."""
     action_taken: Mapped[str | None] = mapped_column(Text)
