@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dermtrial.services import Conflict, InvalidInput, PermissionDenied
 from dermtrial.services.dosing import Infusion, record_infusion
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
+from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.services.missing_forms import missing_forms
 from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import screen_subject
@@ -126,3 +127,15 @@ def test_missing_and_overdue_forms(study: StudySetup) -> None:
     soon = dt.datetime(2019, 8, 2, 2, 0, tzinfo=dt.UTC)  # the day after day 1 at the site
     open_rows = missing_forms(study.db, case.crc, now=soon, site_code="GZ01")
     assert {r.visit for r in open_rows} == {"screening", "day1"}
+
+
+def test_a_locked_subject_takes_no_new_conduct_record(study: StudySetup) -> None:
+    case = enrolled(study)
+    manager = study.user("dee", "data-manager", None)
+    lock_record(study.db, manager, level="subject", entity_id=case.subject_id, now=NOW, reason="interim cut")
+    before = audit_count(study.db)
+    with pytest.raises(RecordLocked):
+        record_visit(
+            study.db, case.crc, subject_id=case.subject_id, visit_code="day1", visit_local=on_study_day(1), now=NOW
+        )
+    assert audit_count(study.db) == before

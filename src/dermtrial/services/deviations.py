@@ -8,7 +8,8 @@ import datetime as dt
 
 from dermtrial.services.access import Actor
 from dermtrial.services.errors import NotFound
-from dermtrial.services.records import check_text, refuse
+from dermtrial.services.records import check_text, locate, refuse
+from dermtrial.services.review import after_change, before_change
 from dermtrial.services.subjects import SubjectContext, load_subject
 from dermtrial.services.uow import ServiceUnitOfWork, unit_of_work
 from dermtrial.store.engine import Database
@@ -92,7 +93,10 @@ def classify_deviation(
         if deviation is None or deviation.subject_id is None:
             raise NotFound(f"no subject deviation {deviation_id}", path=("deviation_id",), value=deviation_id)
         ctx = load_subject(work, deviation.subject_id, "form.write")
+        located = locate(work.session, "deviation", deviation.id)
+        before = before_change(work.session, located)  # a locked deviation is refused; a signature over it lapses
         work.change(deviation, {"major": major}, expected_version=None, reason=reason, **ctx.place())
+        after_change(work, located, before)
         work.record(
             "deviation-classified",
             entity_type="deviation",

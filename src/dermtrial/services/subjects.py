@@ -23,7 +23,9 @@ from dermtrial.services.access import Actor, find_site
 from dermtrial.services.errors import Conflict, NotFound
 from dermtrial.services.forms import study_protocol
 from dermtrial.services.local_time import check_local
-from dermtrial.services.records import check_text, refuse
+from dermtrial.services.locks import ensure_unlocked
+from dermtrial.services.records import check_text, locate, refuse
+from dermtrial.services.review import after_change, before_change
 from dermtrial.services.studies import only_study
 from dermtrial.services.uow import ServiceUnitOfWork, reading, unit_of_work
 from dermtrial.store.engine import Database
@@ -49,6 +51,7 @@ def load_subject(work: ServiceUnitOfWork, subject_id: int, permission: str) -> S
     if subject is None or subject.voided:
         raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
     work.require(permission, subject.site_id)
+    ensure_unlocked(work.session, locate(work.session, "subject", subject_id))  # a study or subject lock refuses
     return SubjectContext(
         subject, work.session.get_one(Site, subject.site_id), study_protocol(work.session, subject.study_id)
     )
@@ -168,7 +171,10 @@ def reconsent(
 def change_study_status(work: ServiceUnitOfWork, ctx: SubjectContext, new: str, reason: str) -> None:
     """Move the study status inside a unit of work, as the conduct model allows, audited with ``reason``."""
     check_study_status(ctx.subject.status, new)
+    located = locate(work.session, "subject", ctx.subject.id)
+    before = before_change(work.session, located)
     work.change(ctx.subject, {"status": new}, expected_version=None, reason=reason, **ctx.place())
+    after_change(work, located, before)
 
 
 def set_study_status(

@@ -22,7 +22,8 @@ from dermtrial.services.delegation import delegations_on
 from dermtrial.services.deviations import raise_deviation
 from dermtrial.services.errors import NotFound, PermissionDenied
 from dermtrial.services.local_time import check_local
-from dermtrial.services.records import check_text, refuse
+from dermtrial.services.records import check_text, locate, refuse
+from dermtrial.services.review import after_change, before_change
 from dermtrial.services.subjects import SubjectContext, load_subject, parse_local, require_consented
 from dermtrial.services.uow import ServiceUnitOfWork, unit_of_work
 from dermtrial.store.engine import Database
@@ -111,12 +112,15 @@ def record_visit(
                     occurred_local=visit_local,
                 )
         status = "done" if where == "in_window" else "out-of-window"
+        located = locate(work.session, "visit", row.id)
+        before = before_change(work.session, located)  # a visit lock refuses
         work.change(
             row,
             {"status": status, "visit_local": visit_local, "visit_tz": ctx.site.timezone},
             expected_version=None,
             **ctx.place(),
         )
+        after_change(work, located, before)
         return row.id, where
 
 
