@@ -3,7 +3,8 @@ the two weighings (:func:`dermtrial.conduct.average_grams_per_week`), and a safe
 
 A tube is two ``exposure`` rows: ``dispensed`` and ``returned`` (``product_unit`` = tube id, ``dose_amount`` = the
 weight in g). An average above ``max_use`` (100 g/week) is recorded as a ``safety-alert`` audit event naming the
-tube and the average; the alert is linked to the subject's next calcium result by the safety use cases.
+tube and the average; :func:`ointment_alerts` lists the alerts with the subject's next calcium result (``CA``
+collected on or after the return), or none while it is pending.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from dermtrial.services.errors import Conflict, NotFound
 from dermtrial.services.local_time import check_local
 from dermtrial.services.records import check_text, refuse
 from dermtrial.services.subjects import load_subject, require_consented
-from dermtrial.services.uow import unit_of_work
+from dermtrial.services.uow import reading, unit_of_work
 from dermtrial.store.engine import Database
-from dermtrial.store.models import Exposure
+from dermtrial.store.models import Exposure, LabResult, Subject
 
 INTERVENTION = "calcipotriol"
 
@@ -156,3 +157,54 @@ def return_tube(
                 **ctx.place(),
             )
         return TubeReturned(row.id, use)
+
+
+@dataclass(frozen=True)
+class OintmentAlert:
+    """A weekly use above the limit, with the calcium result that follows it."""
+
+    exposure_id: int
+    tube_id: str
+    grams_per_week: str
+    returned_local: str
+    next_calcium_result_id: int | None
+    """The first calcium result collected on or after the return; none while pending."""
+
+
+def ointment_alerts(db: Database, actor: Actor, *, subject_id: int) -> list[OintmentAlert]:
+    """Every tube of the subject whose average use was above the limit, linked to the next calcium result."""
+    with reading(db, actor=actor) as ctx:
+        subject = ctx.session.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
+        ctx.require("subject.read", subject.site_id)
+        returned = ctx.session.scalars(
+            select(Exposure)
+            .where(Exposure.subject_id == subject_id, Exposure.kind == "returned", Exposure.voided.is_(False))
+            .order_by(Exposure.id)
+        )
+        calcium = [
+            (r.collected_local or "", r.id)
+            for r in ctx.session.scalars(
+                select(LabResult).where(
+                    LabResult.subject_id == subject_id, LabResult.test_code == "CA", LabResult.voided.is_(False)
+                )
+            )
+        ]
+        alerts: list[OintmentAlert] = []
+        for row in returned:
+            custody = row.custody or {}
+            if not custody.get("above_limit") or row.started_local is None:
+                continue
+            day = row.started_local[:10]
+            following = sorted(c for c in calcium if c[0][:10] >= day)
+            alerts.append(
+                OintmentAlert(
+                    row.id,
+                    row.product_unit or "",
+                    str(custody.get("grams_per_week")),
+                    row.started_local,
+                    following[0][1] if following else None,
+                )
+            )
+        return alerts
