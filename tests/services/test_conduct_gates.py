@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dermtrial.services import Conflict, InvalidInput, PermissionDenied
 from dermtrial.services.dosing import Infusion, record_infusion
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
+from dermtrial.services.form_status import mark_form_not_done
 from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.services.missing_forms import missing_forms
 from dermtrial.services.signatures import sign_record
@@ -139,3 +140,21 @@ def test_a_locked_subject_takes_no_new_conduct_record(study: StudySetup) -> None
             study.db, case.crc, subject_id=case.subject_id, visit_code="day1", visit_local=on_study_day(1), now=NOW
         )
     assert audit_count(study.db) == before
+
+
+def test_a_form_marked_not_done_is_no_longer_missing(study: StudySetup) -> None:
+    case = enrolled(study)
+    record_visit(
+        study.db, case.crc, subject_id=case.subject_id, visit_code="day1", visit_local=on_study_day(1), now=NOW
+    )
+    with pytest.raises(InvalidInput, match="required"):
+        mark_form_not_done(
+            study.db, case.crc, subject_id=case.subject_id, visit_code="day1", form_code="DLQI", reason=" ", now=NOW
+        )
+    mark_form_not_done(
+        study.db, case.crc, subject_id=case.subject_id, visit_code="day1", form_code="DLQI", reason="no translation",
+        now=NOW,
+    )  # fmt: skip
+    day1 = [r.form for r in missing_forms(study.db, case.crc, now=NOW) if r.visit == "day1"]
+    assert "DLQI" not in day1
+    assert "PASI" in day1
