@@ -27,6 +27,10 @@ from dermtrial.services.studies import add_site, create_study
 from dermtrial.store.engine import Database
 from dermtrial.store.migrate import upgrade
 
+# Hundreds of accounts are made in the suite: hash their passwords with argon2's cheapest profile (the default
+# profile is tested on its own in tests/services/test_password_profile.py). CLI subprocesses inherit it.
+os.environ.setdefault("DERMTRIAL_ARGON2_PROFILE", "cheapest")
+
 PG_SERVER = os.environ.get("DERMTRIAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 NOW = dt.datetime(2026, 3, 4, 1, 30, tzinfo=dt.UTC)
 ADMIN_PASSWORD = "root-pass-2026"

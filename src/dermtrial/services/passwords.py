@@ -2,13 +2,19 @@
 
 The rule (stated in every refusal): at least 12 and at most 128 characters, at least two of the kinds letters,
 digits and other characters, and not containing the user name.
+
+Hashes use argon2id with RFC 9106's low-memory profile (t=3, m=64 MiB, p=4). The environment variable
+``DERMTRIAL_ARGON2_PROFILE=cheapest`` selects argon2-cffi's cheapest profile instead: for test suites only, where
+hundreds of accounts are made, never for a study database. Each stored hash carries its own parameters, so hashes
+made under either profile verify under both.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from dermtrial.services.errors import invalid
@@ -20,7 +26,17 @@ RULE = (
     "characters, and must not contain the user name"
 )
 
-_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
+PROFILE_ENV = "DERMTRIAL_ARGON2_PROFILE"
+PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
+DEFAULT_PROFILE = "rfc9106-low-memory"
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    name = os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise invalid(PROFILE_ENV, name, f"one of {', '.join(sorted(PROFILES))}")
+    return PasswordHasher.from_parameters(PROFILES[name])
 
 
 def check_password_rule(password: str, username: str) -> None:
@@ -43,13 +59,13 @@ def check_password_rule(password: str, username: str) -> None:
 
 def hash_password(password: str) -> str:
     """The argon2id hash (PHC string) stored for ``password``."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """True when ``password`` matches ``stored_hash``."""
     try:
-        return _hasher.verify(stored_hash, password)
+        return _hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -61,4 +77,4 @@ def dummy_verify(password: str) -> None:
 
 @cache
 def _dummy_hash() -> str:
-    return _hasher.hash("not a real password 0")
+    return _hasher().hash("not a real password 0")
