@@ -30,8 +30,12 @@ def test_dose_of_62_5_kg_is_125_million_cells() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--protocol", "NCT03392311", "--weight-kg", "-5"], "--weight-kg: -5 is not allowed: a body weight from 20"),
+        (
+            ["--protocol", "NCT03392311", "--weight-kg", "-5"],
+            "--weight-kg: -5 is not allowed: a body weight from 30 to 250 kg",
+        ),
         (["--protocol", "NCT03392311", "--weight-kg", "900"], "--weight-kg: 900 is not allowed"),
+        (["--protocol", "NCT03392311", "--weight-kg", "29.9"], "--weight-kg: 29.9 is not allowed"),  # below WT.WEIGHT
         (["--protocol", "NCT03392311", "--weight-kg", "heavy"], '--weight-kg: "heavy" is not allowed: expected'),
         (["--protocol", "NCT00000000", "--weight-kg", "60"], '--protocol: "NCT00000000" is not allowed: expected'),
     ],

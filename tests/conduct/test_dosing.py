@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from dermtrial.conduct import ConductRules, compute_dose
+from dermtrial.conduct import ConductRules, compute_dose, rules_for
 from dermtrial.errors import InvalidInput
 from dermtrial.protocol.model import Dose, Protocol
 
@@ -63,3 +63,11 @@ def test_fixed_dose_needs_no_weight() -> None:
 def test_weight_based_dose_without_weight_is_refused(protocol: Protocol) -> None:
     with pytest.raises(InvalidInput, match="required"):
         compute_dose(_admsc(protocol), None)
+
+
+def test_plausible_weight_comes_from_the_protocols_weight_item(protocol: Protocol) -> None:
+    rules = rules_for(protocol)
+    assert (rules.weight_min_kg, rules.weight_max_kg) == (30, 250)  # WT.WEIGHT: min 30, max 250 kg
+    assert compute_dose(_admsc(protocol), Decimal("30"), rules).amount == 60_000_000  # the edge is allowed
+    with pytest.raises(InvalidInput, match="from 30 to 250 kg"):
+        compute_dose(_admsc(protocol), Decimal("29.9"), rules)

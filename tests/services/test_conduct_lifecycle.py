@@ -24,6 +24,7 @@ from dermtrial.services.deviations import classify_deviation, report_deviation
 from dermtrial.services.dosing import Infusion, end_treatment, record_infusion
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
+from dermtrial.services.missing_forms import missing_forms
 from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import (
     load_subject,
@@ -149,6 +150,9 @@ def test_subject_lifecycle_through_services(study: StudySetup) -> None:
         assert (recorded.computed_dose, recorded.within_tolerance, recorded.problems) == (dose, True, [])
     with db.reading() as session:
         assert treatment_status(session, subject) == ("on-treatment", None)
+    missing = {(r.visit, r.form) for r in missing_forms(db, crc, now=n)}
+    assert not {("day1", "INF"), ("week4", "INF"), ("week8", "INF")} & missing  # filled from the infusions
+    assert ("day1", "PASI") in missing
 
     # An assessment: typed by the coordinator, assessed by the delegated sub-investigator, then by the PI.
     with db.reading() as session:

@@ -13,7 +13,7 @@ import typer
 
 from dermtrial.cli._common import exit_bad_input, print_json, stdout
 from dermtrial.cli._conduct import JsonOption, ProtocolOption, decimal_from_option, protocol_from_option
-from dermtrial.conduct import compute_dose
+from dermtrial.conduct import compute_dose, rules_for
 from dermtrial.conduct.dosing import exact
 from dermtrial.errors import InvalidInput, Problem
 from dermtrial.protocol.model import Intervention, Protocol
@@ -57,7 +57,7 @@ def dose(
     product = _weight_based(loaded, intervention)
     assert product.dose is not None
     try:
-        result = compute_dose(product.dose, weight)
+        result = compute_dose(product.dose, weight, rules_for(loaded))
     except InvalidInput as exc:
         exit_bad_input([Problem(("--weight-kg",), p.message) for p in exc.problems])
     if json_output:

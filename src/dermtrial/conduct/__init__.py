@@ -14,7 +14,7 @@ from dermtrial.conduct.form_status import FORM_STATUSES, check_form_transition, 
 from dermtrial.conduct.numbering import format_subject_number, next_sequence
 from dermtrial.conduct.ointment import WeeklyUse, average_grams_per_week
 from dermtrial.conduct.raters import RaterChange, flag_rater_changes
-from dermtrial.conduct.rules import DEFAULT_RULES, ConductRules
+from dermtrial.conduct.rules import DEFAULT_RULES, ConductRules, rules_for
 from dermtrial.conduct.schedule import PlannedVisit, plan_schedule, plan_visit, study_day
 from dermtrial.conduct.subject_status import check_study_status, check_treatment_status
 from dermtrial.conduct.unscheduled import choose_for_timepoint, may_serve_timepoint
@@ -57,6 +57,7 @@ __all__ = [
     "next_sequence",
     "plan_schedule",
     "plan_visit",
+    "rules_for",
     "score_diary_compliance",
     "study_day",
 ]

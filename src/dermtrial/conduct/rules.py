@@ -7,8 +7,10 @@ prepared cell product. Until the protocol file format carries these, they are pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+
+from dermtrial.protocol.model import Protocol
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,29 @@ class ConductRules:
 
 DEFAULT_RULES = ConductRules()
 """The shipped defaults."""
+
+
+def rules_for(protocol: Protocol, base: ConductRules = DEFAULT_RULES) -> ConductRules:
+    """The rules with the plausible weight range taken from the protocol's body-weight item (``WEIGHT`` in kg on
+    the ``WT`` form, else on any form), when it states one: NCT03392311 allows 30–250 kg."""
+    items = [
+        item
+        for form in sorted(protocol.forms, key=lambda f: f.code != "WT")
+        for group in form.item_groups
+        for item in group.items
+        if item.id == "WEIGHT" and item.unit == "kg"
+    ]
+    if not items:
+        return base
+    item = items[0]
+    return replace(
+        base,
+        weight_min_kg=base.weight_min_kg if item.min is None else _decimal(item.min),
+        weight_max_kg=base.weight_max_kg if item.max is None else _decimal(item.max),
+    )
+
+
+def _decimal(value: float | int) -> Decimal:
+    """``30.0`` → ``30``; ``2.5`` → ``2.5`` (as written, never a float expansion)."""
+    number = Decimal(str(value))
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number

@@ -15,13 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from dermtrial.conduct import (
-    DEFAULT_RULES,
     ProductUnit,
     check_custody,
     check_dose_tolerance,
     check_treatment_status,
     compute_dose,
+    rules_for,
 )
+from dermtrial.forms.model import Form
+from dermtrial.protocol.model import Protocol
 from dermtrial.services.access import Actor
 from dermtrial.services.deviations import raise_deviation
 from dermtrial.services.forms import check_items, find_form
@@ -98,12 +100,19 @@ def record_infusion(
             )
         require_consented(work.session, subject_id, infusion.started_local, "started_local")
         visit = visit_row(work, ctx, infusion.visit_code)
-        computed = compute_dose(product.dose, infusion.weight_kg)
-        tolerance = check_dose_tolerance(computed.amount, infusion.dose_given, DEFAULT_RULES.dose_tolerance_percent)
+        if visit.visit_local is None or visit.visit_local[:10] != infusion.started_local[:10]:
+            raise refuse(
+                "started_local",
+                infusion.started_local,
+                f"the infusion is given on the day of its visit {infusion.visit_code} "
+                f"({visit.visit_local or 'not yet recorded: record the visit first'})",
+            )
+        rules = rules_for(ctx.protocol)
+        computed = compute_dose(product.dose, infusion.weight_kg, rules)
+        tolerance = check_dose_tolerance(computed.amount, infusion.dose_given, rules.dose_tolerance_percent)
         start = parse_local(infusion.started_local)
-        problems = check_custody(
-            infusion.unit, start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-        )
+        start_at = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+        problems = check_custody(infusion.unit, start_at, rules)
         if tolerance.within is False:
             raise_deviation(
                 work,
@@ -111,7 +120,7 @@ def record_infusion(
                 category="dosing",
                 description=(
                     f"{infusion.visit_code}: {infusion.dose_given} {computed.unit} given, computed {computed.amount} "
-                    f"({tolerance.difference_percent} %, tolerance ±{DEFAULT_RULES.dose_tolerance_percent} %)"
+                    f"({tolerance.difference_percent} %, tolerance ±{rules.dose_tolerance_percent} %)"
                 ),
                 major=True,
                 occurred_local=infusion.started_local,
@@ -153,6 +162,16 @@ def record_infusion(
             ),
         )
         work.add(exposure, **ctx.place())
+        inf, inf_values = _infusion_form(ctx.protocol, infusion, computed.amount)
+        form = FormInstance(
+            subject_id=subject_id,
+            visit_id=visit.id,
+            form_code=inf.code,
+            form_version=inf.version,
+            status="complete",
+            item_values=inf_values,
+        )
+        work.add(form, **ctx.place())
         return InfusionRecorded(exposure.id, computed.amount, tolerance.within, problems)
 
 
@@ -192,3 +211,26 @@ def end_treatment(
         )
         work.add(form, **ctx.place())
         return form.id
+
+
+def _infusion_form(protocol: Protocol, infusion: Infusion, computed: Decimal) -> tuple[Form, dict[str, Any]]:
+    """The INF form (infusion record and chain of custody) filled from the infusion, checked against its items."""
+    form = find_form(protocol, "INF")
+    unit = infusion.unit
+    values: dict[str, Any] = {
+        "INFDAT": infusion.started_local[:10],
+        "INFSTTIM": infusion.started_local[11:16],
+        "INFENTIM": infusion.ended_local[11:16],
+        "WEIGHT": str(infusion.weight_kg),
+        "DOSEPLAN": str(computed),
+        "DOSEGIV": str(infusion.dose_given),
+        "INTERR": bool(infusion.interruptions),
+        "REACT": bool(infusion.reactions),
+        "LOT": unit.lot,
+        "RELEASE": bool(unit.release_certificate),
+        "RECVDTC": unit.prepared_at.replace(tzinfo=None).isoformat(timespec="minutes"),
+        "VIAB": str(unit.viability_percent),
+        "RECVBY": unit.identity_checked_by[0] if unit.identity_checked_by else "",
+    }
+    check_items(form, values, {c.id: {e.code: e.label for e in c.entries} for c in protocol.codelists})
+    return form, values
