@@ -257,6 +257,8 @@ def test_subject_lifecycle_through_services(study: StudySetup) -> None:
         infusions = session.scalars(select(Exposure).where(Exposure.kind == "administered")).all()
         assert [e.custody["computed_dose"] for e in infusions] == ["125000000"] * 3  # type: ignore[index]
         deviations = {(d.category, d.major, d.source) for d in session.scalars(select(Deviation))}
+        window = session.scalars(select(Deviation.description).where(Deviation.category == "visit-window")).one()
+    assert window == "week2 on 2019-08-19 (study day 19) is 1 day(s) after its window 2019-08-12 – 2019-08-18"
     assert deviations == {("visit-window", False, "rule"), ("conmed", True, "rule"), ("procedure", True, "manual")}
     trail = events(db, subject_id=subject)
     statuses = [

@@ -218,7 +218,9 @@ def rescreen_of(db: Database, actor: Actor, *, subject_id: int) -> int | None:
         ctx.require("subject.read", subject.site_id)
         value = ctx.session.scalars(
             select(AuditEvent.new_value).where(
-                AuditEvent.event_type == "rescreen", AuditEvent.entity_id == str(subject_id)
+                AuditEvent.event_type == "rescreen",
+                AuditEvent.entity_type == "subject",
+                AuditEvent.entity_id == str(subject_id),
             )
         ).first()
         return None if value is None else int(value)

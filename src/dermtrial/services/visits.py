@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dermtrial.conduct import classify_window, days_outside, flag_rater_changes, plan_visit
+from dermtrial.conduct import classify_window, days_outside, flag_rater_changes, plan_visit, study_day
 from dermtrial.conduct.schedule import PlannedVisit
 from dermtrial.protocol.model import Protocol
 from dermtrial.services.access import Actor
@@ -22,7 +22,7 @@ from dermtrial.services.delegation import delegations_on
 from dermtrial.services.deviations import raise_deviation
 from dermtrial.services.errors import NotFound, PermissionDenied
 from dermtrial.services.local_time import check_local
-from dermtrial.services.records import check_text, locate, refuse
+from dermtrial.services.records import check_text, locate, refuse, site_today
 from dermtrial.services.review import after_change, before_change
 from dermtrial.services.subjects import SubjectContext, load_subject, parse_local, require_consented
 from dermtrial.services.uow import ServiceUnitOfWork, unit_of_work
@@ -105,7 +105,7 @@ def record_visit(
                     ctx,
                     category="visit-window",
                     description=(
-                        f"{visit_code} on {date} (study day {_study_day(first, date)}) is {abs(outside)} day(s) "
+                        f"{visit_code} on {date} (study day {study_day(first, date)}) is {abs(outside)} day(s) "
                         f"{'before' if outside < 0 else 'after'} its window {target.window_start} – {target.window_end}"
                     ),
                     major=False,
@@ -122,11 +122,6 @@ def record_visit(
         )
         after_change(work, located, before)
         return row.id, where
-
-
-def _study_day(first: dt.date, day: dt.date) -> int:
-    offset = (day - first).days
-    return offset + 1 if offset >= 0 else offset
 
 
 def record_unscheduled_visit(
@@ -180,7 +175,11 @@ def record_assessor(
         if user is None:
             raise NotFound(f'no user "{assessor_username}"', path=("assessor_username",), value=assessor_username)
         visit = work.session.get(Visit, form.visit_id) if form.visit_id else None
-        on = dt.date.fromisoformat(visit.visit_local[:10]) if visit and visit.visit_local else work.now.date()
+        on = (
+            dt.date.fromisoformat(visit.visit_local[:10])
+            if visit and visit.visit_local
+            else site_today(ctx.site, work.now)
+        )
         keeper = bool(delegations_on(work.session, user.id, ctx.site.id, "assess", on))
         if not keeper and not _keeps_log(work, user.id, ctx):
             raise PermissionDenied(
