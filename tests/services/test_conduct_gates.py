@@ -18,8 +18,8 @@ from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.services.missing_forms import missing_forms
 from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import screen_subject
-from dermtrial.services.visits import record_visit
-from dermtrial.store.models import Deviation, Subject
+from dermtrial.services.visits import record_unscheduled_visit, record_visit
+from dermtrial.store.models import Deviation, Subject, Visit
 from tests.conftest import NOW, PASSWORD, StudySetup
 from tests.services.conduct_setup import eligible_record, enrolled, on_study_day, product_unit
 from tests.services.helpers import audit_count
@@ -158,3 +158,15 @@ def test_a_form_marked_not_done_is_no_longer_missing(study: StudySetup) -> None:
     day1 = [r.form for r in missing_forms(study.db, case.crc, now=NOW) if r.visit == "day1"]
     assert "DLQI" not in day1
     assert "PASI" in day1
+
+
+def test_unscheduled_visits_get_running_repeat_numbers_and_a_reason(study: StudySetup) -> None:
+    case = enrolled(study)
+    args = {"subject_id": case.subject_id, "now": NOW}
+    first = record_unscheduled_visit(study.db, case.crc, visit_local="2019-08-05", reason="AE follow-up", **args)
+    second = record_unscheduled_visit(study.db, case.crc, visit_local="2019-08-09", reason="repeat calcium", **args)
+    with study.db.reading() as session:
+        repeats = [session.get_one(Visit, v).repeat for v in (first, second)]
+    assert repeats == [1, 2]
+    with pytest.raises(InvalidInput, match="reason"):
+        record_unscheduled_visit(study.db, case.crc, visit_local="2019-08-09", reason="", **args)
