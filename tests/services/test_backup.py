@@ -161,3 +161,21 @@ def test_a_backup_taken_while_writers_run_is_consistent(study: StudySetup, tmp_p
             assert forms == created
             assert verify_chain(session).ok
         restored.dispose()
+
+
+def test_a_forced_restore_replaces_tables_this_version_does_not_know(study: StudySetup, tmp_path: Path) -> None:
+    # A target used by a later dermtrial has a table this version lacks: its rows count as data, and --force drops it.
+    fill(study)
+    out = tmp_path / "backup.portable"
+    backup_database(study.db, out, now=NOW, backup_format="portable")
+    target = Database(f"sqlite:///{tmp_path / 'later.db'}")
+    with target.write_connection() as connection:
+        connection.exec_driver_sql("CREATE TABLE later_feature (id INTEGER PRIMARY KEY)")
+        connection.exec_driver_sql("INSERT INTO later_feature VALUES (1)")
+    with pytest.raises(Conflict, match="holds data"):
+        restore_database(target, out)
+    restore_database(target, out, force=True)
+    with target.engine.connect() as connection:
+        assert "later_feature" not in inspect(connection).get_table_names()
+    assert snapshot_rows(target) == snapshot_rows(study.db)
+    target.dispose()

@@ -163,32 +163,31 @@ def _open(path: Path) -> _PortableReader | _SqliteReader:
     return _SqliteReader(path) if backup_kind(path) == "sqlite" else _PortableReader(path)
 
 
-def _dermtrial_tables(connection: Connection) -> list[str]:
-    present = set(inspect(connection).get_table_names())
-    return [t.name for t in tables() if t.name in present]
+def _present_tables(connection: Connection) -> list[str]:
+    """Every table of the target (a restore target is a database of its own: its tables are dermtrial's)."""
+    return [name for name in inspect(connection).get_table_names() if not name.startswith("sqlite_")]
 
 
 def holds_data(connection: Connection) -> bool:
-    """True when any table has a row, besides the chain head of an empty trail that the migration seeds."""
-    present = set(_dermtrial_tables(connection))
-    for table in tables():
-        if table.name not in present:
+    """True when any table has a row, besides the migration's bookkeeping (its revision, the empty chain head)."""
+    for name in _present_tables(connection):
+        if name == "alembic_version":
             continue
-        if table.name == AuditChainHead.__tablename__:
-            if connection.execute(select(func.max(table.c.last_seq))).scalar():
+        if name == AuditChainHead.__tablename__:
+            if connection.execute(select(func.max(AuditChainHead.__table__.c.last_seq))).scalar():
                 return True
-        elif connection.execute(select(table).limit(1)).first() is not None:
+        elif connection.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() is not None:
             return True
     return False
 
 
 def _drop_schema(connection: Connection) -> None:
-    present = set(_dermtrial_tables(connection))
+    """Drop every table of the target, children first where this version knows them (tables of a later version too)."""
+    present = _present_tables(connection)
+    known = [t.name for t in reversed(tables()) if t.name in present]
     postgres = connection.dialect.name == "postgresql"
-    for table in reversed(tables()):
-        if table.name in present:
-            connection.exec_driver_sql(f'DROP TABLE "{table.name}"' + (" CASCADE" if postgres else ""))
-    connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    for name in [*(n for n in present if n not in known), *known]:
+        connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"' + (" CASCADE" if postgres else ""))
     if postgres:
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS audit_event_append_only() CASCADE")
 
