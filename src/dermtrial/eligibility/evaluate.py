@@ -136,7 +136,8 @@ def _describe(comparison: Comparison) -> str:
     unit = f" {comparison.unit}" if comparison.unit and comparison.unit not in {"year", "day"} else ""
     truth = "" if comparison.result else "not "
     value, limit = _shown(comparison.compared), _shown(comparison.limit)
-    return f"{comparison.input} {value}{unit} {truth}{comparison.op} {limit}{unit}"
+    bound = "at most " if comparison.at_most else ""
+    return f"{comparison.input} {bound}{value}{unit} {truth}{comparison.op} {limit}{unit}"
 
 
 def _shown(value: Any) -> str:

@@ -6,7 +6,8 @@ work without code:
 - ``age_at``: whole years from ``birth_date`` to ``consent_date`` (or ``baseline_date``): the year difference, less
   one when the birthday has not yet come that year (a 29 February birthday comes on 1 March in other years);
 - ``days_since_last_use``: whole days from the latest last use of any listed therapy class to ``baseline_date``;
-  ``null`` (never used) counts as never; one class left out makes the input unknown;
+  ``null`` (never used) counts as never; one class left out makes the input unknown, bounded above by the days
+  since the latest recorded use (a use recent enough to exclude decides even so; missing data never passes);
 - ``days_since_other_trial``: whole days from ``other_trial_end_date`` to ``consent_date`` (``null``: never);
 - ``lab``: the record's result for that test converted to the input's unit (:mod:`dermtrial.eligibility.labs`);
 - ``instrument``: the derived value, or the item-level form scored by :mod:`dermtrial.instruments` (Zung with the
@@ -35,6 +36,8 @@ from dermtrial.protocol.eligibility import Criterion, Input
 from dermtrial.protocol.model import LabTest, Protocol
 
 NEVER = Decimal("Infinity")
+NOT_RECORDED = "not recorded"
+"""Shown in the evidence for a therapy class left out of ``last_use`` (``null`` there means never used)."""
 INSTRUMENT_FIELDS: Mapping[str, tuple[str, str | None]] = {
     "pasi": ("pasi", "pasi_items"),
     "bsa": ("bsa_percent", None),
@@ -169,11 +172,17 @@ class _Reader:
         last_use = self.record.last_use or {}
         baseline = self.record.baseline_date
         dates = {code: last_use.get(code) for code in classes}
-        evidence: dict[str, Any] = {"last_use": {c: _iso(d) for c, d in dates.items()}, "baseline_date": _iso(baseline)}
         unknown = [code for code in classes if code not in last_use]
-        if unknown:
-            return InputValue(None, evidence=evidence, missing=f"last use of {', '.join(unknown)} not recorded")
+        shown = {c: NOT_RECORDED if c in unknown else _iso(d) for c, d in dates.items()}
+        evidence: dict[str, Any] = {"last_use": shown, "baseline_date": _iso(baseline)}
         used = [d for d in dates.values() if d is not None]
+        if unknown:
+            # The days are unknown, but never more than since the latest recorded use: a recent use still decides.
+            at_most = Decimal((baseline - max(used)).days) if used and baseline is not None else None
+            if at_most is not None:
+                evidence["days_at_most"] = int(at_most)
+            missing = f"last use of {', '.join(unknown)} not recorded"
+            return InputValue(None, evidence=evidence, missing=missing, at_most=at_most)
         if not used:
             return InputValue(NEVER, evidence={**evidence, "days": "never"})
         if baseline is None:

@@ -71,6 +71,10 @@ class InputValue:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     missing: str | None = None
     """Why the value is unknown (shown as the reason of an unknown criterion)."""
+    at_most: Decimal | None = None
+    """An upper bound on an unknown value, in the input's unit: a washout over several therapy classes with one class
+    not recorded is at most the days since the latest recorded use, so that use alone may already decide ``<`` and
+    ``>=`` (a recent known use excludes; a long gap never passes while a class is missing)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class Comparison:
     compared: Any
     result: Tri
     note: str | None = None
+    at_most: bool = False
+    """The value was unknown and ``compared`` is its upper bound (:attr:`InputValue.at_most`), which decided."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -100,6 +106,8 @@ class Comparison:
         }
         if self.note:
             out["note"] = self.note
+        if self.at_most:
+            out["at_most"] = True
         return out
 
 
@@ -134,6 +142,16 @@ def _compare(a: Any, op: str, b: Any) -> bool:
     return a not in b
 
 
+def _bounded(bound: Any, op: str, limit: Any) -> Tri:
+    """Three-valued ``value op limit`` knowing only ``value <= bound``: ``<``/``<=`` can become true, ``>``/``>=``
+    false; everything else stays unknown."""
+    if op in {"<", "<="}:
+        return True if _compare(bound, op, limit) else None
+    if op in {">", ">="}:
+        return None if _compare(bound, op, limit) else False
+    return None
+
+
 def _compare_expr(a: pl.Expr, op: str, b: pl.Expr, guard: pl.Expr) -> pl.Expr:
     """Float comparison where numbers closer than ``guard`` count as equal (see the module docstring)."""
     diff = a - b
@@ -165,6 +183,8 @@ class Leaf:
     scale: Decimal
     """Converts the input's unit to the limit's unit (1 when they are the same)."""
     note: str | None = None
+    bounded: bool = False
+    """The input may carry an upper bound while unknown (a washout): the table holds it in ``<input>__at_most``."""
 
     @property
     def numeric(self) -> bool:
@@ -184,15 +204,24 @@ class Leaf:
         if self.numeric and isinstance(got.value, Decimal):
             unrounded = got.value * self.scale
             compared = unrounded if self.precision is None else round_half_up(unrounded, self.precision)
-        if got.value is None or limit is None:
-            result: Tri = None
+        at_most = False
+        if got.value is None and got.at_most is not None and self.numeric and limit is not None:
+            unrounded = got.at_most * self.scale
+            compared = unrounded if self.precision is None else round_half_up(unrounded, self.precision)
+            result: Tri = _bounded(compared, self.op, limit)
+            at_most = result is not None
+            if not at_most:
+                unrounded = compared = None
+        elif got.value is None or limit is None:
+            result = None
         elif self.numeric != isinstance(got.value, Decimal):
             result = None  # a type the rule cannot compare: never a pass
         else:
             result = _compare(compared, self.op, limit)
-        return result, [
-            Comparison(self.input, self.op, limit, self.unit, self.precision, unrounded, compared, result, self.note)
-        ]
+        comparison = Comparison(
+            self.input, self.op, limit, self.unit, self.precision, unrounded, compared, result, self.note, at_most
+        )
+        return result, [comparison]
 
     def expression(self) -> pl.Expr:
         column = pl.col(self.input)
@@ -203,6 +232,18 @@ class Leaf:
             else:
                 test = column == pl.lit(self.literal) if self.op == "==" else column != pl.lit(self.literal)
             return pl.when(column.is_null()).then(None).otherwise(test)
+        exact = self._numeric_expression(column)
+        if not self.bounded or self.op in {"==", "!="}:
+            return exact
+        within = self._numeric_expression(pl.col(f"{self.input}__at_most"))
+        unknown = pl.lit(None, dtype=pl.Boolean)
+        if self.op in {"<", "<="}:
+            from_bound = pl.when(within).then(True).otherwise(unknown)
+        else:
+            from_bound = pl.when(within.not_()).then(False).otherwise(unknown)
+        return pl.when(column.is_not_null()).then(exact).otherwise(from_bound)
+
+    def _numeric_expression(self, column: pl.Expr) -> pl.Expr:
         value = column * float(self.scale) if self.scale != 1 else column
         if self.relative_to is not None:
             bound = pl.col(f"{self.input}__{self.relative_to}")
@@ -311,6 +352,7 @@ def _compile_leaf(threshold: Threshold, spec: Input, protocol: Protocol) -> Leaf
         precision=threshold.precision,
         scale=scale,
         note=note,
+        bounded=source.days_since_last_use is not None,
     )
 
 

@@ -51,10 +51,15 @@ def _since(column: str, anchor: str) -> pl.Expr:
     return pl.when(pl.col(f"{column}.never")).then(_INF).otherwise(_days(pl.col(anchor), pl.col(column)))
 
 
-def _washout(classes: Sequence[str]) -> pl.Expr:
+def _washout(name: str, classes: Sequence[str]) -> list[pl.Expr]:
+    """The washout days (unknown when a class is), and their upper bound from the classes known (``__at_most``)."""
     parts = [_since(f"last_use.{code}", "baseline_date") for code in classes]
     unknown = pl.any_horizontal(*(part.is_null() for part in parts))
-    return pl.when(unknown).then(None).otherwise(pl.min_horizontal(*parts))
+    days = pl.min_horizontal(*parts)
+    return [
+        pl.when(unknown).then(None).otherwise(days).alias(name),
+        pl.when(unknown).then(days).otherwise(None).alias(f"{name}__at_most"),
+    ]
 
 
 def _factor(test: LabTest, unit_column: str, spellings: Sequence[str], target: str) -> pl.Expr:
@@ -120,7 +125,7 @@ class _Columns:
         if source.age_at is not None:
             return [_age(source.age_at).alias(spec.name)]
         if source.days_since_last_use is not None:
-            return [_washout(source.days_since_last_use).alias(spec.name)]
+            return _washout(spec.name, source.days_since_last_use)
         if source.days_since_other_trial:
             return [_since("other_trial_end_date", "consent_date").alias(spec.name)]
         if source.lab is not None:
