@@ -192,3 +192,20 @@ def test_screen_refuses_an_unknown_column_and_an_unknown_format(tmp_path: Path) 
     other = tmp_path / "c.xlsx"
     other.write_text("x", encoding="utf-8")
     assert run("eligibility", "screen", "-p", "NCT03392311", str(other)).returncode == 2
+
+
+def test_a_huge_lab_value_is_graded_or_refused_never_a_crash() -> None:
+    """A value too large to round at the limit's precision in the default decimal context (1e30 mmol/L at 0.01)
+    excludes like any calcium above 2.9 mmol/L; one beyond a binary float (1e999) is bad input, as in the table."""
+    record = template()
+    text = json.dumps(record).replace('"value": 2.35', '"value": 1e30')
+    assert text != json.dumps(record)
+    result = run("eligibility", "check", "-p", "NCT03392311", stdin=text)
+    assert result.returncode == 1, result.stderr
+    calcium = next(c for c in json.loads(result.stdout)["criteria"] if c["id"] == "E5b")
+    assert calcium["result"] == "not_satisfied"
+    result = run("eligibility", "check", "-p", "NCT03392311", stdin=text.replace("1e30", "1e999"))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("labs[0].value: ")
+    assert "is not allowed: must be a number >= 0 (at most 1.7e308)" in result.stderr

@@ -65,3 +65,10 @@ def test_unknown_unit_exits_2() -> None:
     done = run("grade", "lab", stdin='{"test": "ALT", "value": 10, "unit": "mg"}')
     assert done.returncode == 2
     assert 'unit: "mg" is not allowed: ALT results are reported in U/L' in done.stderr
+
+
+def test_a_huge_value_is_graded_not_a_crash() -> None:
+    """Rounding 1e30 × 10⁹/L at 0.1 needs more digits than the default decimal context holds: still grade 0."""
+    done = run("grade", "lab", stdin='{"test": "PLAT", "value": 1e30, "unit": "10^9/L", "lln": 150, "uln": 400}')
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["grades"] == {"Platelet count decreased": 0}

@@ -12,6 +12,7 @@ dates) is checked by :func:`dermtrial.eligibility.candidate.read_candidate`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -51,6 +52,9 @@ def _number(low: Decimal | None = None, high: Decimal | None = None, whole: bool
             exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         except InvalidOperation:  # pragma: no cover - a float repr is always a decimal literal
             raise PydanticCustomError("number", "must be {rule}", {"rule": rule}) from None
+        if exact.is_finite() and not math.isfinite(float(exact)):
+            # 1e999 in JSON: a decimal the screening table (binary floats) reads as infinity; refused on both paths.
+            raise PydanticCustomError("number", "must be {rule} (at most 1.7e308)", {"rule": rule})
         bad = not exact.is_finite() or (whole and exact != exact.to_integral_value())
         if bad or (low is not None and exact < low) or (high is not None and exact > high):
             raise PydanticCustomError("number", "must be {rule}", {"rule": rule})

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 from typing import Any, Literal
 
 import polars as pl
@@ -53,10 +53,15 @@ def clean_factor(factor: float) -> Decimal:
 
 
 def round_half_up(value: Decimal, step: Decimal) -> Decimal:
-    """``value`` rounded half-up to a multiple of ``step`` (a power of ten): 2.915 → 2.92 at 0.01."""
+    """``value`` rounded half-up to a multiple of ``step`` (a power of ten): 2.915 → 2.92 at 0.01.
+
+    The rounding keeps every digit left of ``step`` however large the value (``1E+30`` at 0.01 is not an error)."""
     if not value.is_finite():
         return value
-    return value.quantize(step, rounding=ROUND_HALF_UP)
+    exponent = step.as_tuple().exponent
+    assert isinstance(exponent, int), step
+    digits = max(value.adjusted() + 1, 1) - min(exponent, 0) + 1
+    return value.quantize(step, rounding=ROUND_HALF_UP, context=Context(prec=max(digits, getcontext().prec)))
 
 
 @dataclass(frozen=True)
