@@ -64,3 +64,26 @@ def test_bad_input_exits_2_naming_field_value_and_allowed() -> None:
     assert "serious: 'yes' is not allowed: true or false" in lines
     assert "fatal_or_life_threatening: is required: true or false" in lines
     assert "products[0].related: is required: true or false" in lines
+
+
+def test_a_fatal_case_marked_not_serious_is_refused_not_left_unreported() -> None:
+    """ICH E2A: death and a life-threatening event are seriousness criteria; "not serious" with either is a
+    contradiction that would silently drop a 7-day SUSAR clock, so it is bad input."""
+    case = {"awareness_date": "2019-08-01", "serious": False, "fatal_or_life_threatening": True, "products": [CELLS]}
+    done = run("safety", "due", stdin=json.dumps([case]))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "[0].fatal_or_life_threatening: true is not allowed with serious false: "
+        "a fatal or life-threatening event is serious (ICH E2A)"
+    ]
+
+
+def test_a_product_assessed_twice_is_refused() -> None:
+    """Relatedness and expectedness are per product: two answers for the same product cannot both stand."""
+    twice = [CELLS, {"product": "AD-MSCs", "related": False, "expected": True}]
+    case = {"awareness_date": "2019-08-01", "serious": True, "fatal_or_life_threatening": False, "products": twice}
+    done = run("safety", "due", stdin=json.dumps(case))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == ["products[1].product: 'AD-MSCs' is not allowed: each product is assessed once"]

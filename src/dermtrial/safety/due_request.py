@@ -1,7 +1,8 @@
 """One case to time, read and checked from a JSON-like object (``dermtrial safety due``).
 
 Fields: ``awareness_date`` (ISO date, day 0), ``serious`` and ``fatal_or_life_threatening`` (true/false), and
-``products``: a list of ``{"product": name, "related": bool, "expected": bool}``, one per study product assessed.
+``products``: a list of ``{"product": name, "related": bool, "expected": bool}``, one per study product assessed
+(a product named twice is refused). A fatal or life-threatening case must be serious (ICH E2A).
 Every fault is a :class:`~dermtrial.errors.Problem` naming the field, the value and what is allowed.
 """
 
@@ -64,8 +65,12 @@ def read_due_request(record: Any, path: Path = ()) -> tuple[DueRequest | None, l
         )
     serious = _bool(record, "serious", path, problems)
     fatal = _bool(record, "fatal_or_life_threatening", path, problems)
+    if fatal and serious is False:
+        message = "true is not allowed with serious false: a fatal or life-threatening event is serious (ICH E2A)"
+        problems.append(Problem((*path, "fatal_or_life_threatening"), message, value=fatal))
     raw_products = record.get("products")
     products: list[ProductAssessment] = []
+    seen: set[str] = set()
     if not isinstance(raw_products, list):
         message = f"{raw_products!r} is not allowed: a list of {{{', '.join(PRODUCT_FIELDS)}}}"
         problems.append(Problem((*path, "products"), message, value=raw_products))
@@ -80,6 +85,11 @@ def read_due_request(record: Any, path: Path = ()) -> tuple[DueRequest | None, l
         name = item.get("product")
         if not isinstance(name, str) or not name.strip():
             problems.append(Problem((*where, "product"), f"{name!r} is not allowed: a product name", value=name))
+        elif name in seen:
+            message = f"{name!r} is not allowed: each product is assessed once"
+            problems.append(Problem((*where, "product"), message, value=name))
+        if isinstance(name, str):
+            seen.add(name)
         related = _bool(item, "related", where, problems)
         expected = _bool(item, "expected", where, problems)
         if isinstance(name, str) and related is not None and expected is not None:
