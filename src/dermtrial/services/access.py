@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from dermtrial.services.errors import NotFound, PermissionDenied
@@ -111,6 +111,19 @@ def _grants(session: Session, actor: Actor, permission: str) -> list[tuple[str, 
     return [(role, site) for role, site in rows]
 
 
+@cache
+def _require_query() -> Select[bool, str, int | None]:
+    """The user's ``active`` flag left-joined to their unrevoked grants whose role holds ``:permission``."""
+    holders = select(RolePermission.role_code).where(RolePermission.permission_code == bindparam("permission"))
+    grant = and_(RoleGrant.user_id == User.id, RoleGrant.revoked_at.is_(None), RoleGrant.role_code.in_(holders))
+    return (
+        select(User.active, RoleGrant.role_code, RoleGrant.site_id)
+        .outerjoin(RoleGrant, grant)
+        .where(User.id == bindparam("user_id"))
+        .order_by(RoleGrant.id)
+    )
+
+
 def _site_code(session: Session, site_id: int | None) -> str:
     if site_id is None:
         return "every site"
@@ -125,15 +138,16 @@ def require(session: Session, actor: Actor, permission: str, site_id: int | None
     """
     if permission not in access_model().permissions:
         raise ValueError(f"unknown permission {permission!r} (not in roles.yaml)")
-    user = session.get(User, actor.user_id)
-    if user is None or not user.active:
+    # One statement: the account's state and its unrevoked grants holding the permission (none: one row of nulls).
+    rows = session.execute(_require_query(), {"user_id": actor.user_id, "permission": permission}).all()
+    if not rows or not rows[0].active:
         raise PermissionDenied(
             f'user "{actor.username}" is not an active account', path=("user",), value=actor.username
         )
-    grants = _grants(session, actor, permission)
+    grants = [(row.role_code, row.site_id) for row in rows if row.role_code is not None]
     for role, grant_site in grants:
         if grant_site is None or grant_site == site_id:
-            return role
+            return str(role)
     held = ", ".join(f"{role} at {_site_code(session, site)}" for role, site in grants)
     allowed = f"; this permission is held only as {held}" if held else "; none of their roles holds it"
     raise PermissionDenied(

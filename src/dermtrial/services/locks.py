@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dermtrial.services.access import Actor
@@ -60,13 +61,18 @@ def hold_study(session: Session, study_id: int, *, exclusive: bool) -> None:
 
 def locks_covering(session: Session, located: Located) -> list[RecordLock]:
     """The locks in force on the located record: the study's, its subject's, its visit's and its form's."""
-    levels = [RecordLock.level == "study"]
-    for level, key in (("subject", located.subject_id), ("visit", located.visit_id), ("form", located.form_id)):
-        if key is not None:
-            levels.append(and_(RecordLock.level == level, RecordLock.entity_id == key))
-    query = _effective(select(RecordLock)).where(RecordLock.study_id == located.study_id, or_(*levels))
-    found = list(session.scalars(query))
+    keys = {"study_id": located.study_id, "subject": located.subject_id, "visit": located.visit_id}
+    found = list(session.scalars(_covering_query(), keys | {"form": located.form_id}))
     return sorted(found, key=lambda lock: (_ORDER.index(lock.level), lock.id))
+
+
+@cache
+def _covering_query() -> Select[RecordLock]:
+    """Built once, as every write checks it; a level whose key is None compares ``entity_id = NULL``: never true."""
+    levels = [RecordLock.level == "study"]
+    for level in ("subject", "visit", "form"):
+        levels.append(and_(RecordLock.level == level, RecordLock.entity_id == bindparam(level, type_=Integer)))
+    return _effective(select(RecordLock)).where(RecordLock.study_id == bindparam("study_id"), or_(*levels))
 
 
 _ORDER = ("study", "subject", "visit", "form")

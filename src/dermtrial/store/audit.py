@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session
 
 from dermtrial.store.models.audit import AuditChainHead, AuditEvent
@@ -89,6 +89,9 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+_COLUMNS: tuple[str, ...] = (*HASHED_FIELDS, "hash")
+
+
 def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.datetime) -> None:
     """Chain and add ``events`` in the caller's transaction, the chain head locked until it commits.
 
@@ -96,8 +99,12 @@ def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
     """
     if not events:
         return
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()).scalar_one()
-    seq, previous = head.last_seq, head.last_hash
+    # Core statements, not ORM flushes: the events are written once and never changed, so the identity map and
+    # the unit of work's bookkeeping buy nothing here. The staged objects keep their seq, time and hashes.
+    where_head = AuditChainHead.id == HEAD_ID
+    locked = select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(where_head).with_for_update()
+    seq, previous = session.execute(locked).one()
+    rows: list[dict[str, Any]] = []
     for event in events:
         seq += 1
         event.seq = seq
@@ -105,8 +112,9 @@ def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
         event.prev_hash = previous
         event.hash = compute_hash(event)
         previous = event.hash
-    session.add_all(events)
-    head.last_seq, head.last_hash = seq, previous
+        rows.append({name: getattr(event, name) for name in _COLUMNS})
+    session.connection().execute(insert(AuditEvent), rows)
+    session.connection().execute(update(AuditChainHead).where(where_head).values(last_seq=seq, last_hash=previous))
 
 
 @dataclass(frozen=True)
