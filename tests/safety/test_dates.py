@@ -31,6 +31,15 @@ def test_imputed_start_is_never_after_a_complete_stop() -> None:
     )
 
 
+def test_imputed_start_is_never_after_the_last_day_a_partial_stop_allows() -> None:
+    """An event that stopped in March 2019 started by 31 March, so it cannot start at a first dose in July."""
+    stop = PartialDate.parse("2019-03")
+    assert impute_start(PartialDate.parse("2019"), FIRST_DOSE, stop) == dt.date(2019, 3, 31)
+    assert not is_treatment_emergent(PartialDate.parse("2019"), FIRST_DOSE, stop)
+    # a partial stop in the first dose's month still allows the first-dose date
+    assert impute_start(PartialDate.parse("2019"), FIRST_DOSE, PartialDate.parse("2019-07")) == FIRST_DOSE
+
+
 def test_impute_stop() -> None:
     assert impute_stop(PartialDate.parse("2019-02")) == dt.date(2019, 2, 28)
     assert impute_stop(PartialDate.parse("2020-02")) == dt.date(2020, 2, 29)

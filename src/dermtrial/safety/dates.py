@@ -9,7 +9,8 @@ treatment-emergent):
 - **Start date**, month and day missing: 1 January, or the first-dose date when the event's year is the year of the
   first dose.
 - **Stop date**, day missing: the last day of the month; month and day missing: 31 December.
-- An imputed start is never after the stop date when the stop date is complete (it is then the stop date).
+- An imputed start is never after the latest day the stop date allows (the stop date, or its imputed last day when
+  partial): an event that stopped in March cannot have started at a first dose in July.
 
 Example: first dose 2019-07-23; start "2019-07" → 2019-07-23; "2019-06" → 2019-06-01; "2019" → 2019-07-23;
 stop "2019-02" → 2019-02-28.
@@ -74,9 +75,8 @@ def impute_start(start: PartialDate, first_dose: dt.date | None, stop: PartialDa
         same_period = first_dose is not None and first_dose.year == start.year
     if same_period and first_dose is not None and first_dose > imputed:
         imputed = first_dose
-    if stop is not None and stop.complete:
-        stop_date = impute_stop(stop)
-        imputed = min(imputed, stop_date)
+    if stop is not None:
+        imputed = min(imputed, impute_stop(stop))
     return imputed
 
 
