@@ -78,7 +78,19 @@ def test_every_graded_term_has_a_table() -> None:
     assert {term.term for term in criteria().terms} == tabled
 
 
-def test_values_are_compared_at_the_stated_precision(lab_tests: dict[str, LabTest]) -> None:
-    # 74.95 rounds half-up to 75.0 (grade 1); 74.94 to 74.9 (grade 2)
-    assert grade(lab_tests, "PLAT", "74.95", "10^9/L", PLT, lln="150") == 1
-    assert grade(lab_tests, "PLAT", "74.94", "10^9/L", PLT, lln="150") == 2
+def test_a_value_in_the_rule_unit_is_compared_as_reported(lab_tests: dict[str, LabTest]) -> None:
+    # rounding to the limit's decimals would lift 74.95 to 75.0 and 0.45 to 0.5 and under-grade both
+    assert grade(lab_tests, "PLAT", "74.95", "10^9/L", PLT, lln="150") == 2
+    assert grade(lab_tests, "NEUT", "0.45", "10^9/L", "Neutrophil count decreased", lln="2.0") == 4
+    assert grade(lab_tests, "NEUT", "0.5", "10^9/L", "Neutrophil count decreased", lln="2.0") == 3
+    assert grade(lab_tests, "LYM", "0.19", "10^9/L", "Lymphocyte count decreased", lln="1.1") == 4
+    assert grade(lab_tests, "WBC", "2.95", "10^9/L", "White blood cell decreased", lln="3.5") == 2
+    # ALT 120.4 U/L with ULN 40 is above 3.0 x ULN (120): grade 2, not 1
+    assert grade(lab_tests, "ALT", "120.4", "U/L", "Alanine aminotransferase increased", uln="40") == 2
+
+
+def test_a_converted_value_is_rounded_only_finer_than_the_limits(lab_tests: dict[str, LabTest]) -> None:
+    # glucose 54 mg/dL is 2.997 mmol/L: below 3.0 (CTCAE <55 mg/dL), grade 2; at 0.1 it would round to 3.0
+    assert grade(lab_tests, "GLUC", "54", "mg/dL", "Hypoglycemia", lln="3.9") == 2
+    # haemoglobin 9.96 g/dL is 99.6 g/L: below 100 g/L (CTCAE <10.0 g/dL), grade 2
+    assert grade(lab_tests, "HGB", "9.96", "g/dL", "Anemia", lln="130") == 2

@@ -54,7 +54,7 @@ def test_a_result_is_converted_graded_against_the_site_range_and_audited(study: 
     with study.db.reading() as session:
         row = session.get_one(LabResult, low.id)
         assert (row.value_text, row.unit, row.si_value, row.si_unit) == ("74.9", "10^3/uL", Decimal("74.9"), "10^9/L")
-        assert (row.grade, row.grading_version) == (2, "dermtrial-ctcae5-lab-1")
+        assert (row.grade, row.grading_version) == (2, "dermtrial-ctcae5-lab-2")
         assert row.reference_range_id is not None
     trail = events(study.db, entity_type="lab_result")
     kinds = [(e["event_type"], e["field"]) for e in trail if e["entity_id"] == str(low.id)]

@@ -5,8 +5,10 @@ when mass and amount of substance differ, with the helpers of :mod:`dermtrial.el
 site's reference range (``lln``, ``uln``) and the subject's baseline, all given in the result's unit. Calcium is first
 corrected for albumin by the protocol's formula (``settings.calcium_correction``, default Payne:
 Ca + 0.02 × (40 − albumin g/L) mmol/L); without an albumin it is graded as measured and the result says
-``uncorrected``. The value is then rounded half-up to the criterion's precision and compared with exact limits; the
-grade is the highest whose rule holds, 0 when none does. Source: NCI CTCAE v5.0 (27 Nov 2017), via
+``uncorrected``. A value reported in the criterion's unit is compared exactly as reported; a converted or corrected
+value is first rounded half-up to the criterion's precision, which is finer than its limits and only removes
+conversion noise. Limits are exact; the grade is the highest whose rule holds, 0 when none does. Source: NCI CTCAE
+v5.0 (27 Nov 2017), via
 ``data/ctcae_v5_lab.yaml``.
 
 Baseline: for ALT, AST, ALP, bilirubin and GGT a baseline above the ULN is abnormal and the multiples apply to it; a
@@ -42,7 +44,7 @@ class TermGrade:
     term: str
     grade: int | None
     compared_value: Decimal
-    """The value compared (converted, corrected for calcium, rounded to ``precision``), in ``unit``."""
+    """The value compared, in ``unit``: as reported, or converted (or corrected) and rounded to ``precision``."""
     unit: str
     reason: str | None = None
     value_only: str | None = None
@@ -150,9 +152,13 @@ def _grade_holds(grade: Grade, value: Decimal, limits: Limits) -> tuple[bool | N
     return (None, unknown) if unknown else (False, None)
 
 
-def grade_term(term: Term, value: Decimal, limits: Limits) -> TermGrade:
-    """Grade one term on a value already in the term's unit (highest grade whose rule holds)."""
-    compared = round_half_up(value, term.precision)
+def grade_term(term: Term, value: Decimal, limits: Limits, *, as_reported: bool = False) -> TermGrade:
+    """Grade one term on a value already in the term's unit (highest grade whose rule holds).
+
+    ``as_reported``: the value is the laboratory's own figure in the term's unit, compared without rounding; otherwise
+    it was converted or corrected and is rounded half-up to the term's precision first.
+    """
+    compared = value if as_reported else round_half_up(value, term.precision)
     for grade in sorted(term.grades, key=lambda g: -g.grade):
         holds, reason = _grade_holds(grade, compared, limits)
         if holds is None:
@@ -194,6 +200,7 @@ def grade_lab(
         target = term.unit
         converted = _convert(test, value, unit, target)
         assert converted is not None
+        as_reported = conversion(test, unit, target).factor == 1
         if term.calcium:
             if albumin_g_per_l is None:
                 calcium = "uncorrected"
@@ -205,9 +212,10 @@ def grade_lab(
                 converted = _convert(test, corrected, formula.calcium_unit, target)
                 assert converted is not None
                 calcium, correction_source = "corrected", formula.name
+                as_reported = False
         limits_uln = _convert(test, uln, unit, target)
         limits_baseline = _convert(test, baseline, unit, target)
         reference = limits_baseline if hemoglobin_increased_reference == "baseline" else limits_uln
         limits = Limits(converted, _convert(test, lln, unit, target), limits_uln, limits_baseline, reference)
-        results.append(grade_term(term, converted, limits))
+        results.append(grade_term(term, converted, limits, as_reported=as_reported))
     return LabGrade(test.code, tuple(results), rules.version, calcium, correction_source)
