@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dermtrial.errors import InvalidInput, Problem, problems_from_validation_error
@@ -46,11 +46,13 @@ IDENTIFYING_ITEMS = {"BRTHDAT": "birth_date"}
 ENTRY_STATUSES = ("in-progress", "complete", "not-done")
 
 _protocols: dict[str, Protocol] = {}
+#: Read on every save; built once.
+_PROTOCOL_HASH = select(Study.protocol_content_hash).where(Study.id == bindparam("study_id"))
 
 
 def study_protocol(session: Session, study_id: int) -> Protocol:
     """The study's protocol as stored in its snapshot (parsed once per content hash)."""
-    digest = session.scalar(select(Study.protocol_content_hash).where(Study.id == study_id))
+    digest = session.scalar(_PROTOCOL_HASH, {"study_id": study_id})
     if digest is None:
         raise NotFound(f"no study {study_id}", path=("study",), value=study_id)
     protocol = _protocols.get(digest)

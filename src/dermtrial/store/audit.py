@@ -15,9 +15,10 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dermtrial.store.models.audit import AuditChainHead, AuditEvent
@@ -92,6 +93,15 @@ def compute_hash(event: AuditEvent) -> str:
 _COLUMNS: tuple[str, ...] = (*HASHED_FIELDS, "hash")
 
 
+@cache
+def _append_statements() -> tuple[Select[int, str], Insert, Update]:
+    """Built once: reading the locked chain head, inserting events, moving the head (``:new_seq``, ``:new_hash``)."""
+    is_head = AuditChainHead.id == HEAD_ID
+    locked = select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(is_head).with_for_update()
+    move = update(AuditChainHead).where(is_head).values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+    return locked, insert(AuditEvent), move
+
+
 def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.datetime) -> None:
     """Chain and add ``events`` in the caller's transaction, the chain head locked until it commits.
 
@@ -99,11 +109,12 @@ def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
     """
     if not events:
         return
-    # Core statements, not ORM flushes: the events are written once and never changed, so the identity map and
-    # the unit of work's bookkeeping buy nothing here. The staged objects keep their seq, time and hashes.
-    where_head = AuditChainHead.id == HEAD_ID
-    locked = select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(where_head).with_for_update()
-    seq, previous = session.execute(locked).one()
+    # Core statements on the session's connection, not ORM flushes: the events are written once and never changed,
+    # so the identity map and the unit of work's bookkeeping buy nothing here. The staged objects keep their seq,
+    # time and hashes.
+    locked, add, move = _append_statements()
+    connection = session.connection()
+    seq, previous = connection.execute(locked).one()
     rows: list[dict[str, Any]] = []
     for event in events:
         seq += 1
@@ -113,8 +124,8 @@ def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
         event.hash = compute_hash(event)
         previous = event.hash
         rows.append({name: getattr(event, name) for name in _COLUMNS})
-    session.connection().execute(insert(AuditEvent), rows)
-    session.connection().execute(update(AuditChainHead).where(where_head).values(last_seq=seq, last_hash=previous))
+    connection.execute(add, rows)
+    connection.execute(move, {"new_seq": seq, "new_hash": previous})
 
 
 @dataclass(frozen=True)
