@@ -57,7 +57,7 @@ def dose(
     product = _weight_based(loaded, intervention)
     assert product.dose is not None
     try:
-        result = compute_dose(product.dose, weight, rules_for(loaded))
+        result = compute_dose(product.dose, weight, rules_for(loaded, intervention=product))
     except InvalidInput as exc:
         exit_bad_input([Problem(("--weight-kg",), p.message) for p in exc.problems])
     if json_output:

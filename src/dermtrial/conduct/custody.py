@@ -3,11 +3,13 @@
 Problems found (each a sentence naming the field, the value and what is allowed):
 
 - the product expired (expiry after preparation) before the infusion started;
-- the infusion started later than the allowed time after preparation (default 360 minutes);
-- fewer than two *different* people checked the product's identity;
-- viability at release below the minimum (default 70 %);
+- the infusion started later than the allowed time after preparation (the protocol's
+  ``custody.max_minutes_preparation_to_start``; default 360 minutes);
+- fewer *different* people checked the product's identity than ``custody.identity_check_persons`` (default two);
+- viability at release below ``custody.min_viability_percent`` (default 70 %);
 - no release certificate recorded.
 
+Each limit's message names where it came from (``protocol interventions.admsc.custody.…`` or ``default``).
 Times are site-local naive date-times of the same site.
 """
 
@@ -66,17 +68,18 @@ def check_custody(unit: ProductUnit, infusion_start: dt.datetime, rules: Conduct
     if elapsed > rules.infusion_start_within_minutes:
         problems.append(
             f"infusion started {elapsed:.0f} minutes after preparation: at most "
-            f"{rules.infusion_start_within_minutes} allowed"
+            f"{rules.infusion_start_within_minutes} allowed ({rules.source('infusion_start_within_minutes')})"
         )
     checkers = {name.strip().casefold() for name in unit.identity_checked_by if name.strip()}
     if len(checkers) < rules.identity_check_people:
         problems.append(
             f"identity_checked_by: {len(checkers)} different people is not allowed: at least "
-            f"{rules.identity_check_people}"
+            f"{rules.identity_check_people} ({rules.source('identity_check_people')})"
         )
     if unit.viability_percent < rules.viability_min_percent:
         problems.append(
-            f"viability_percent: {unit.viability_percent} is not allowed: at least {rules.viability_min_percent}"
+            f"viability_percent: {unit.viability_percent} is not allowed: at least {rules.viability_min_percent} "
+            f"({rules.source('viability_min_percent')})"
         )
     if not unit.release_certificate:
         problems.append("release_certificate: required before the unit is given")

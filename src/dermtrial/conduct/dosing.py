@@ -1,8 +1,9 @@
 """Weight-based dose per administration: ``dose = amount per kg × weight`` (AD-MSC: 2 × 10⁶ cells/kg).
 
 The weight is the one measured at that visit (``Dose.weight_from``), in kilograms. The arithmetic is exact
-(``Decimal``, the protocol's amount read from its decimal text), then a weight cap, a dose cap and the protocol's
-rounding step (half up) apply in that order. Example (2 × 10⁶ cells/kg, no cap, no rounding):
+(``Decimal``, the protocol's amount read from its decimal text), then a weight cap and a dose cap (the protocol's
+``dose.max_weight_kg`` and ``dose.max_dose``, via the rules) and the protocol's rounding step (half up) apply in that
+order. Example (2 × 10⁶ cells/kg, no cap, no rounding):
 
 | weight (kg) | dose (cells)  |
 |-------------|---------------|

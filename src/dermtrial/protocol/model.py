@@ -8,6 +8,7 @@ ClinicalTrials.gov lists what it could not fill in under ``to_complete``, and is
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -159,6 +160,33 @@ class Dose(StrictModel):
     """For weight-based doses: which weight is used."""
     rounding: Precision | None = None
     """The step to which the computed dose is rounded (e.g. ``1e4`` cells), if any."""
+    tolerance_percent: Decimal | None = Field(default=None, ge=0)
+    """A dose given further than this percentage from the computed dose (either side) is a ``dosing`` deviation;
+    exactly the tolerance is within. Left out: 10 % (dermtrial's default, reported as such)."""
+    max_weight_kg: Decimal | None = Field(default=None, gt=0)
+    """For weight-based doses: a weight above this is dosed at this weight (the weight cap). Left out or ``null``:
+    no cap."""
+    max_dose: Decimal | None = Field(default=None, gt=0)
+    """For weight-based doses: the largest dose per administration, in the dose's unit without ``/kg`` (``cell``).
+    Left out or ``null``: no cap."""
+
+    @model_validator(mode="after")
+    def _caps_need_weight(self) -> Dose:
+        if self.basis != "body_weight" and (self.max_weight_kg is not None or self.max_dose is not None):
+            raise ValueError("max_weight_kg and max_dose apply only to a dose with basis: body_weight")
+        return self
+
+
+class Custody(StrictModel):
+    """Chain-of-custody limits for a cell product, checked at the bedside. A field left out takes dermtrial's
+    default (named in the infusion's result as a default, not the protocol's)."""
+
+    max_minutes_preparation_to_start: int | None = Field(default=None, gt=0)
+    """The infusion must start within this many minutes of the product's preparation (left out: 360)."""
+    min_viability_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    """Lowest viability at release for a unit to be given; exactly the limit is allowed (left out: 70)."""
+    identity_check_persons: int | None = Field(default=None, ge=1)
+    """How many different people check the unit's identity against the subject at the bedside (left out: 2)."""
 
 
 Frequency = Literal["ONCE", "QD", "BID", "TID", "QW", "Q2W", "Q4W", "PRN"]
@@ -190,6 +218,8 @@ class Intervention(StrictModel):
     """How often (a draft may lack it; it is then incomplete)."""
     duration: Quantity | None = None
     """How long, e.g. ``{amount: 12, unit: week}``."""
+    custody: Custody | None = None
+    """For a cell product: the chain-of-custody limits checked at the bedside (left out: dermtrial's defaults)."""
     administered_at: list[str] = Field(default_factory=list)
     """For scheduled administrations (infusions): the visit ids at which a dose is given."""
     max_use: Quantity | None = None

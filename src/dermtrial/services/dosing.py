@@ -2,9 +2,11 @@
 infusion record and the product unit's chain of custody; and the end of treatment.
 
 The computed dose comes from :func:`dermtrial.conduct.compute_dose`; a dose given outside the tolerance raises a
-``dosing`` deviation (major), every chain-of-custody problem a ``custody`` deviation (major). The infusion is stored
-as an ``exposure`` row (kind ``administered``) whose ``custody`` column holds the weight, the computed dose, the
-product unit's details, vital signs, interruptions, reactions and the problems found.
+``dosing`` deviation (major), every chain-of-custody problem a ``custody`` deviation (major). The tolerance, caps
+and custody limits are the protocol's (its weight-based intervention's ``dose`` and ``custody``), dermtrial's
+defaults only where it leaves one out. The infusion is stored as an ``exposure`` row (kind ``administered``) whose
+``custody`` column holds the weight, the computed dose, the product unit's details, vital signs, interruptions,
+reactions, the problems found and each limit applied with its value and source (``limits``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class InfusionRecorded:
     computed_dose: Decimal
     within_tolerance: bool | None
     problems: list[str]
+    limits: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Each dosing and custody limit applied, with its value and source (protocol path or ``default``)."""
 
 
 def _json(value: Any) -> Any:
@@ -107,7 +111,7 @@ def record_infusion(
                 f"the infusion is given on the day of its visit {infusion.visit_code} "
                 f"({visit.visit_local or 'not yet recorded: record the visit first'})",
             )
-        rules = rules_for(ctx.protocol)
+        rules = rules_for(ctx.protocol, intervention=product)
         computed = compute_dose(product.dose, infusion.weight_kg, rules)
         tolerance = check_dose_tolerance(computed.amount, infusion.dose_given, rules.dose_tolerance_percent)
         start = parse_local(infusion.started_local)
@@ -120,7 +124,8 @@ def record_infusion(
                 category="dosing",
                 description=(
                     f"{infusion.visit_code}: {infusion.dose_given} {computed.unit} given, computed {computed.amount} "
-                    f"({tolerance.difference_percent} %, tolerance ±{rules.dose_tolerance_percent} %)"
+                    f"({tolerance.difference_percent} %, tolerance ±{rules.dose_tolerance_percent} %, "
+                    f"{rules.source('dose_tolerance_percent')})"
                 ),
                 major=True,
                 occurred_local=infusion.started_local,
@@ -158,6 +163,7 @@ def record_infusion(
                     "interruptions": infusion.interruptions,
                     "reactions": infusion.reactions,
                     "problems": problems,
+                    "limits": rules.evidence(),
                 }
             ),
         )
@@ -172,7 +178,7 @@ def record_infusion(
             item_values=inf_values,
         )
         work.add(form, **ctx.place())
-        return InfusionRecorded(exposure.id, computed.amount, tolerance.within, problems)
+        return InfusionRecorded(exposure.id, computed.amount, tolerance.within, problems, rules.evidence())
 
 
 def end_treatment(
