@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -72,3 +73,32 @@ def read_text_input(path: Path | None) -> tuple[str, str]:
         bad_usage(f"{path}: not UTF-8 text")
     except IsADirectoryError:
         bad_usage(f"{path}: is a directory, not a file")
+
+
+class _NotJson(ValueError):
+    """JSON that the standard parser accepts but dermtrial's inputs do not (NaN, Infinity, a repeated key)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _NotJson(f'the key "{key}" appears twice in one object')
+        out[key] = value
+    return out
+
+
+def parse_json_input(text: str, source: str) -> Any:
+    """Parse a command's JSON input exactly (fractions as decimals); malformed input exits 2 naming line and column."""
+    try:
+        return json.loads(
+            text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_repeated_keys
+        )
+    except json.JSONDecodeError as exc:
+        exit_bad_input([Problem((), f"not valid JSON: {exc.msg}", source, exc.lineno, exc.colno)])
+    except _NotJson as exc:
+        exit_bad_input([Problem((), f"not valid input: {exc}", source)])

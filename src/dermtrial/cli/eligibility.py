@@ -24,12 +24,12 @@ from dermtrial.cli._common import (
     EXIT_CHECK_FAILED,
     bad_usage,
     exit_bad_input,
+    parse_json_input,
     print_json,
     read_text_input,
     stderr,
     stdout,
 )
-from dermtrial.cli.score import _parse as parse_json
 from dermtrial.eligibility import compile_criteria, evaluate_candidate, read_record, screen_frame
 from dermtrial.eligibility.table import MAX_PROBLEMS
 from dermtrial.eligibility.template import template_record
@@ -79,7 +79,7 @@ def check(
     """Evaluate screening records (JSON) and print each verdict with every criterion's result and evidence."""
     loaded = load_protocol(protocol)
     text, source = read_text_input(input_file)
-    data = parse_json(text, source)
+    data = parse_json_input(text, source)
     batch = isinstance(data, list)
     records = data if batch else [data]
     criteria = compile_criteria(loaded)

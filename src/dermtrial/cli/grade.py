@@ -14,9 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from dermtrial.cli._common import exit_bad_input, print_json, read_text_input
+from dermtrial.cli._common import exit_bad_input, parse_json_input, print_json, read_text_input
 from dermtrial.cli.eligibility import load_protocol
-from dermtrial.cli.score import _parse as parse_json
 from dermtrial.errors import Problem
 from dermtrial.safety.lab_request import grade_request, read_lab_request
 
@@ -37,7 +36,7 @@ def lab(input_file: InputOption = None, protocol: ProtocolOption = "NCT03392311"
     study = load_protocol(protocol)
     tests = {test.code: test for test in study.safety.lab_tests}
     text, source = read_text_input(input_file)
-    data = parse_json(text, source)
+    data = parse_json_input(text, source)
     batch = isinstance(data, list)
     records = data if batch else [data]
     results: list[dict[str, Any]] = []

@@ -13,8 +13,6 @@ printed.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -22,28 +20,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-from dermtrial.cli._common import EXIT_BAD_INPUT, print_json, read_text_input, stderr
+from dermtrial.cli._common import EXIT_BAD_INPUT, parse_json_input, print_json, read_text_input, stderr
 from dermtrial.errors import Problem, problems_from_validation_error
 from dermtrial.instruments import INSTRUMENTS
 
 InstrumentName = Enum("InstrumentName", {name: name for name in INSTRUMENTS}, type=str)  # type: ignore[misc]
-
-
-class _NotJson(ValueError):
-    """JSON that the standard parser accepts but the contract does not (NaN, Infinity, a repeated key)."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _NotJson(f"{name} is not a JSON number")
-
-
-def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _NotJson(f'the key "{key}" appears twice in one object')
-        out[key] = value
-    return out
 
 
 def _report(problems: list[Problem]) -> NoReturn:
@@ -51,17 +32,6 @@ def _report(problems: list[Problem]) -> NoReturn:
     for problem in problems:
         stderr.print(problem.format(), markup=False)
     raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _parse(text: str, source: str) -> Any:
-    try:
-        return json.loads(
-            text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_no_repeated_keys
-        )
-    except json.JSONDecodeError as exc:
-        _report([Problem((), f"not valid JSON: {exc.msg}", source, exc.lineno, exc.colno)])
-    except _NotJson as exc:
-        _report([Problem((), f"not valid input: {exc}", source)])
 
 
 def score(
@@ -74,7 +44,7 @@ def score(
     """Score instrument items given as JSON: one object or an array of objects, on FILE or stdin."""
     entry = INSTRUMENTS[instrument.value]
     text, source = read_text_input(input_file)
-    data = _parse(text, source)
+    data = parse_json_input(text, source)
     batch = isinstance(data, list)
     records = data if batch else [data]
     results: list[dict[str, Any]] = []
