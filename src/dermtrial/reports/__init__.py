@@ -1,0 +1,1 @@
+"""Study reports: figures (matplotlib), one HTML file with the figures embedded, and a PDF (WeasyPrint)."""
