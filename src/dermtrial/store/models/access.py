@@ -33,6 +33,8 @@ class User(Created, Versioned, Base):
     """Time of the last successful sign-in (UTC)."""
     password_changed_at: Mapped[dt.datetime] = mapped_column(nullable=False)
     """When the password was last set (UTC)."""
+    language: Mapped[str | None] = mapped_column(String(16))
+    """Interface language the user chose (``en`` or ``zh-Hans``); null for the default, English."""
 
 
 class Permission(Base):
@@ -137,6 +139,9 @@ class UserSession(Base):
     """When the session ends if not ended before (UTC)."""
     ended_at: Mapped[dt.datetime | None] = mapped_column()
     """Logout time (UTC); null while open."""
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column()
+    """Last request made with the session (UTC, kept to the minute); the session ends after the idle timeout
+    without one. Null until the first request after sign-in."""
 
 
 class ApiToken(Created, Base):
