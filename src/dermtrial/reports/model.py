@@ -73,3 +73,9 @@ class ReportInput:
     data_cut: DataCutInfo | None = None
     methods: tuple[str, ...] = field(default=())
     """Paragraphs of the methods section (each rule the analysis applied, in words)."""
+    week12_window: tuple[int, int] = (82, 88)
+    """The week-12 window in CDISC study days (first and last day, inclusive), shaded on the PASI figure and used to
+    say whether a missing week-12 value was out of window."""
+    generated_at: datetime | None = None
+    """When the report was generated (UTC), printed on the title page; None leaves it out so that the same input
+    gives the same file."""
