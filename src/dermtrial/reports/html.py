@@ -198,7 +198,7 @@ def missing_table(endpoints: Mapping[str, Any], pasi: pl.DataFrame, window: tupl
             continue
         subject = str(row.get("subject"))
         baseline, week12 = row.get("baseline"), row.get("week12")
-        nearest = _nearest_outside(pasi, subject, window)
+        nearest = _nearest_outside(pasi, subject, window) if week12 is None else None
         if isinstance(row.get("reason"), str):
             reason = str(row["reason"])
         elif baseline is None:
