@@ -10,6 +10,7 @@ import typer
 from dermtrial import __version__
 from dermtrial.cli import (
     admin,
+    analyze,
     audit,
     backup,
     control,
@@ -24,6 +25,8 @@ from dermtrial.cli import (
     safety,
     schedule,
     score,
+    serve,
+    token,
 )
 
 app = typer.Typer(
@@ -53,7 +56,10 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(control.cut_app, name="cut")
 app.add_typer(export.app, name="export")
 app.command("backup")(backup.backup)
+app.command("analyze")(analyze.analyze)
 app.command("restore")(backup.restore)
+app.command("serve")(serve.serve)
+app.add_typer(token.app, name="token")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,67 @@
+"""Canonical bytes: the endpoints.json file and the SHA-256 of the analysis input.
+
+- ``endpoints.json`` is UTF-8 JSON, keys sorted, two-space indent, one final line feed, no NaN or infinity, and no
+  timestamp, so the same data always give byte-identical files. Numbers are written as the analysis rounded them
+  (:func:`round_float`: 10 significant digits).
+- ``data_sha256`` hashes a canonical text of the input frame that does not depend on where the data came from (CSV or
+  database) or on the row order: the line ``dermtrial-pasi-input-1``, then one line per row, rows sorted by subject,
+  assessment date (a missing date first) and PASI, each row
+  ``<length of the subject id in characters>:<subject id>,<first treatment date>,<assessment date>,<PASI in tenths>``
+  with ISO dates and an empty field for a missing value, every line ending in a line feed, encoded in UTF-8. The
+  length prefix keeps any subject id unambiguous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+CANONICAL_HEADER = "dermtrial-pasi-input-1"
+SIGNIFICANT_DIGITS = 10
+
+
+def round_float(value: float | None) -> float | None:
+    """``value`` rounded to 10 significant digits (None stays None, −0.0 becomes 0.0); refuses NaN and infinity."""
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        raise ValueError(f"{value} is not a finite number")
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0
+
+
+def endpoints_json_bytes(endpoints: Mapping[str, Any]) -> bytes:
+    """The canonical endpoints.json bytes of ``endpoints``: same mapping, same bytes, on every run."""
+    text = json.dumps(endpoints, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def canonical_input_text(assessments: pl.DataFrame) -> str:
+    """The canonical text of the analysis input frame (see the module docstring)."""
+    ordered = assessments.select("subject", "first_treatment_date", "assessment_date", "pasi_tenths").sort(
+        ["subject", "assessment_date", "pasi_tenths"], nulls_last=False
+    )
+    lines = ordered.select(
+        pl.concat_str(
+            pl.col("subject").str.len_chars().cast(pl.Utf8),
+            pl.lit(":"),
+            pl.col("subject"),
+            pl.lit(","),
+            pl.col("first_treatment_date").dt.strftime("%Y-%m-%d").fill_null(""),
+            pl.lit(","),
+            pl.col("assessment_date").dt.strftime("%Y-%m-%d").fill_null(""),
+            pl.lit(","),
+            pl.col("pasi_tenths").cast(pl.Utf8).fill_null(""),
+            pl.lit("\n"),
+        ).alias("line")
+    )["line"]
+    return CANONICAL_HEADER + "\n" + "".join(lines.to_list())
+
+
+def data_sha256(assessments: pl.DataFrame) -> str:
+    """Hex SHA-256 of :func:`canonical_input_text` encoded in UTF-8."""
+    return hashlib.sha256(canonical_input_text(assessments).encode("utf-8")).hexdigest()
