@@ -26,6 +26,7 @@ from dermtrial.cli import (
     schedule,
     score,
     serve,
+    simulate,
     token,
 )
 
@@ -45,6 +46,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(grade.app, name="grade")
 app.add_typer(safety.app, name="safety")
 app.command("demo")(demo.demo)
+app.command("simulate")(simulate.simulate)
 app.command("init")(db.init)
 app.add_typer(db.app, name="db")
 admin.study_app.command("lock")(control.study_lock)
