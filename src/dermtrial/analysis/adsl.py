@@ -9,7 +9,7 @@ Derivations, in words:
 - **Infusions** and **total cells**: the number of infusions and the sum of the doses given (cells).
 - **Ointment**: tubes dispensed, tubes returned, and the grams used, the sum over returned tubes of the dispensed
   weight minus the returned weight (tubes not yet returned are not counted in the grams, and are listed as
-  unreturned). Weights are summed in milligrams (integers), so the grams are exact to 1 mg.
+  unreturned). Weights are summed in milligrams (integers), and the grams are a decimal exact to 1 mg.
 - **Major deviations**: the number of the subject's major protocol deviations (voided ones never count).
 - **Disposition**: the study status (``completed``, ``withdrew-consent``, ``lost``, ``died``, ``screen-failed``;
   ``enrolled`` and ``follow-up`` are ``ongoing``), and the treatment status with its discontinuation reason.
@@ -105,7 +105,7 @@ def exposure_summary(subjects: pl.DataFrame, exposures: pl.DataFrame) -> pl.Data
     summary = subjects.select("subject").join(dated, on="subject", how="left").join(used, on="subject", how="left")
     return summary.with_columns(
         pl.col("infusions", "total_cells", "tubes_dispensed", "tubes_returned").fill_null(0),
-        (pl.col("ointment_mg") / 1000).alias("ointment_grams"),
+        (pl.col("ointment_mg").cast(pl.Decimal(38, 3)) / 1000).alias("ointment_grams"),
     ).with_columns(
         (pl.col("infusions") > 0).alias("any_infusion"),
         ((pl.col("infusions") > 0) | (pl.col("tubes_dispensed") > 0)).alias("any_treatment"),

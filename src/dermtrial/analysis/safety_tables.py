@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 import polars as pl
 
 from dermtrial.safety.dates import PartialDate, impute_start
-from dermtrial.safety.relatedness import is_related
+from dermtrial.safety.relatedness import RELATED
 
 NO_GRADE = "grade not given"
 ANY = "any adverse event"
@@ -100,7 +100,7 @@ def ae_by_relatedness(
     for product in interventions:
         assessed = relatedness.filter(pl.col("intervention") == product).select("ae_id", "causality")
         frame = teae.join(assessed, on="ae_id", how="left").with_columns(
-            pl.col("causality").map_elements(is_related, return_dtype=pl.Boolean).fill_null(False).alias("related"),
+            pl.col("causality").is_in(sorted(RELATED)).fill_null(False).alias("related"),
             pl.col("causality").is_null().alias("missing"),
         )
         for term in [ANY, *sorted(set(frame["term"].to_list()))]:
