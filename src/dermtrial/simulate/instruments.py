@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from itertools import product
 from typing import Any
 
 from dermtrial.instruments import PasiItems, score_pasi
@@ -34,23 +35,55 @@ def pasi_items(target_tenths: int, bsa_percent: Decimal, rng: random.Random) -> 
     for region in REGIONS:
         percent = float(bsa_percent) * _REGION_SHARE[region] * rng.uniform(0.5, 1.5)
         areas[region] = area_score(Decimal(str(round(min(100.0, max(0.5, percent)), 1))))
-    best_areas, best_sums, best_gap = areas, _sign_sums(target_tenths, areas), -1
-    for _ in range(40):  # nudge one region's area at a time until the integer items can hit the target exactly
+    best_areas, best_sums = areas, _sign_sums(target_tenths, areas)
+    for _ in range(4):  # move one region's area by 1 or 2 while that lets the integer items come closer
         best_gap = abs(target_tenths - _weighted(best_sums, best_areas))
         if best_gap == 0:
             break
-        trial = dict(best_areas)
-        region = REGIONS[rng.randrange(len(REGIONS))]
-        trial[region] = max(1, min(6, trial[region] + (1 if best_gap > 0 and rng.random() < 0.6 else -1)))
-        sums = _sign_sums(target_tenths, trial)
-        if abs(target_tenths - _weighted(sums, trial)) <= best_gap:
-            best_areas, best_sums = trial, sums
+        trials = [
+            {**best_areas, region: best_areas[region] + delta}
+            for region in REGIONS
+            for delta in (1, -1, 2, -2)
+            if 1 <= best_areas[region] + delta <= 6
+        ]
+        scored = [
+            (abs(target_tenths - _weighted(sums, trial)), trial, sums)
+            for trial in trials
+            for sums in [_sign_sums(target_tenths, trial)]
+        ]
+        gap, trial, sums = min(scored, key=lambda entry: entry[0])
+        if gap >= best_gap:
+            break
+        best_areas, best_sums = trial, sums
+    if _weighted(best_sums, best_areas) != target_tenths:
+        best_areas, best_sums = _fix_lightest(target_tenths, best_areas, best_sums)
     items: dict[str, dict[str, int]] = {}
     for region in REGIONS:
         total = best_sums[region]
         area = best_areas[region] if total > 0 else 0
         items[region] = {**_split_signs(total, rng), "area": area}
     return items
+
+
+def _fix_lightest(target: int, areas: dict[str, int], sums: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Close the last gap with the lightest region (head, weight 0.1): its area × signs takes whatever the other
+    regions (each moved by at most one sign) leave, when that factorises into an area 1–6 and signs 1–12."""
+    light = min(REGIONS, key=lambda r: REGION_WEIGHT_TENTHS[r])
+    others = [r for r in REGIONS if r != light]
+    weight = REGION_WEIGHT_TENTHS[light]
+    for deltas in product((0, 1, -1), repeat=len(others)):
+        moved = {r: sums[r] + d for r, d in zip(others, deltas, strict=True)}
+        if any(not 0 <= v <= _MAX_REGION_SIGNS for v in moved.values()):
+            continue
+        left = target - sum(REGION_WEIGHT_TENTHS[r] * areas[r] * moved[r] for r in others)
+        if left < 0 or left % weight:
+            continue
+        if left == 0:
+            return areas, {**moved, light: 0}
+        for area in sorted(range(1, 7), key=lambda a: abs(a - areas[light])):
+            if (left // weight) % area == 0 and 1 <= left // weight // area <= _MAX_REGION_SIGNS:
+                return {**areas, light: area}, {**moved, light: left // weight // area}
+    return areas, sums
 
 
 def _weighted(sums: dict[str, int], areas: dict[str, int]) -> int:
