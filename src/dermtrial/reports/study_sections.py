@@ -1,0 +1,238 @@
+"""The sections of the database report (``dermtrial report``): data source, populations, disposition, subjects,
+secondary endpoints and safety, laid out from the study tables (:mod:`dermtrial.analysis.study_tables`).
+
+Nothing here computes a clinical result: the tables arrive derived, and this module only chooses rows, orders columns
+and rounds for display with the rules of :mod:`dermtrial.reports.display` (half away from zero; PASI, BSA and
+percentages to 1 decimal). Summaries of the secondary parameters (n, mean, SD, median) are descriptive statistics of
+the analysed rows (``analysis_flag``) of the primary population.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from dermtrial.analysis.adam import PARAMETERS
+from dermtrial.analysis.populations import members, population_column
+from dermtrial.analysis.study_tables import StudyTables
+from dermtrial.protocol.model import Protocol
+from dermtrial.reports import display
+from dermtrial.reports.model import Cell, DataCutInfo, Section, Table
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where the data came from: live, or a verified data cut; and the sites read."""
+
+    sites: tuple[str, ...]
+    data_cut: DataCutInfo | None
+
+
+def _date(value: dt.date | None) -> Cell:
+    return None if value is None else value.isoformat()
+
+
+def _number(value: float | int | Decimal | None, places: int = 1) -> Cell:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return display.fixed(float(value), places)
+    return display.fixed(value, places)
+
+
+def data_section(source: DataSource) -> Section:
+    """Say whether the report is on live data or on a data cut (verified before reading), and which sites."""
+    sites = ", ".join(source.sites) or "none"
+    if source.data_cut is None:
+        text = (
+            "Live data: read from the study database as it stood when the report ran, not from a data cut; "
+            "running it again later may give other numbers."
+        )
+    else:
+        cut = source.data_cut
+        text = (
+            f"Data cut {cut.identifier} (taken {cut.taken_at.isoformat(timespec='seconds')}, snapshot SHA-256 "
+            f"{cut.snapshot_sha256}): re-computed from the database before reading and unchanged; only records "
+            "that belong to the cut were read."
+        )
+    return Section("data", "Data source", (text, f"Sites read: {sites}. Voided records are never counted."))
+
+
+def populations_section(tables: StudyTables, protocol: Protocol, source: DataSource) -> Section:
+    """The populations with their definitions, rules and sizes, after the data-source statement."""
+    rows: list[tuple[Cell, ...]] = []
+    for population in protocol.populations:
+        ids = members(tables.adsl, population.id)
+        rows.append((population.label, population.rule, population.description, len(ids), ", ".join(ids) or None))
+    table = Table(
+        "Analysis populations",
+        ("Population", "Rule", "Definition", "Subjects", "Who"),
+        tuple(rows),
+        note=f"Primary endpoint population: {tables.primary_population}; safety tables: {tables.safety_population}.",
+    )
+    return Section("populations", "Populations", data_section(source).paragraphs, (table,))
+
+
+def disposition_section(tables: StudyTables) -> Section:
+    """The disposition table (subjects per category and reason)."""
+    rows = tuple(
+        (r["category"], r["reason"] if r["reason"] is not None else "", r["n"]) for r in tables.disposition.to_dicts()
+    )
+    note = "A screen failure may fail more than one criterion; each is counted."
+    return Section(
+        "disposition",
+        "Disposition",
+        (),
+        (Table("Subject disposition", ("Category", "Reason", "Subjects"), rows, note),),
+    )
+
+
+def subjects_section(tables: StudyTables, protocol: Protocol) -> Section:
+    """The subject-level table as a listing."""
+    flags = [(p.label, population_column(p.id)) for p in protocol.populations]
+    rows: list[tuple[Cell, ...]] = []
+    for r in tables.adsl.sort("subject").to_dicts():
+        populations = ", ".join(label for label, column in flags if r.get(column)) or None
+        rows.append(
+            (
+                r["subject"], r["site"], populations, _date(r["first_treatment_date"]),
+                _date(r["last_treatment_date"]), r["infusions"], r["total_cells"], _number(r["ointment_grams"]),
+                r["disposition"], r["treatment_status"], r["rater_changes"], r["major_deviations"],
+            )
+        )  # fmt: skip
+    columns = ("Subject", "Site", "Populations", "First treatment", "Last treatment", "Infusions", "Cells",
+               "Ointment (g)", "Disposition", "Treatment", "Rater changes", "Major deviations")  # fmt: skip
+    note = "Ointment: grams used by returned tubes (dispensed minus returned weight)."
+    return Section("subjects", "Subject-level table", (), (Table("Subjects", columns, tuple(rows), note),))
+
+
+def _summary(values: Sequence[float]) -> tuple[Cell, Cell, Cell]:
+    series = pl.Series(values, dtype=pl.Float64)
+    if series.len() == 0:
+        return None, None, None
+    sd = series.std() if series.len() > 1 else None
+    return _number(series.mean()), _number(sd), _number(series.median())  # type: ignore[arg-type]
+
+
+def secondary_section(tables: StudyTables, protocol: Protocol) -> Section:
+    """Per parameter and analysis visit, for the primary population's analysed rows: n, mean, SD, median of the
+    value, mean change and mean percent improvement."""
+    column = population_column(tables.primary_population)
+    order = {v.id: i for i, v in enumerate(protocol.visits)}
+    analysed = tables.adam.filter(pl.col("analysis_flag") & pl.col(column))
+    rows: list[tuple[Cell, ...]] = []
+    for parameter, label in PARAMETERS.items():
+        part = analysed.filter(pl.col("parameter") == parameter)
+        visits = sorted(set(part["analysis_visit"].to_list()), key=lambda v: (v != "baseline", order.get(v, 999)))
+        for visit in visits:
+            at = part.filter(pl.col("analysis_visit") == visit)
+            mean, sd, median = _summary(at["value"].to_list())
+            change = at["change"].drop_nulls()
+            improvement = at["percent_improvement"].drop_nulls()
+            rows.append(
+                (
+                    label, visit, at.height, mean, sd, median,
+                    _number(change.mean()) if change.len() else None,  # type: ignore[arg-type]
+                    _number(improvement.mean()) if improvement.len() else None,  # type: ignore[arg-type]
+                )
+            )  # fmt: skip
+    out_of_window = tables.adam.filter((pl.col("window") == "out") & pl.col(column)).height
+    table = Table(
+        "Secondary endpoints by analysis visit",
+        ("Parameter", "Visit", "n", "Mean", "SD", "Median", "Mean change", "Mean improvement %"),
+        tuple(rows),
+        note=f"{tables.primary_population} subjects; assessments outside every window: {out_of_window}.",
+    )
+    return Section("secondary", "Secondary endpoints", (), (table,))
+
+
+def _frame_rows(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[tuple[Cell, ...], ...]:
+    out: list[tuple[Cell, ...]] = []
+    for row in frame.select(columns).iter_rows():
+        cells: list[Cell] = []
+        for value in row:
+            if isinstance(value, bool):
+                cells.append("yes" if value else "no")
+            elif isinstance(value, dt.date):
+                cells.append(value.isoformat())
+            elif isinstance(value, Decimal | float):
+                cells.append(_number(value))
+            else:
+                cells.append(value)
+        out.append(tuple(cells))
+    return tuple(out)
+
+
+def _shift_table(shift: pl.DataFrame) -> Table:
+    grades = ["0", "1", "2", "3", "4", "missing"]
+    rows: list[tuple[Cell, ...]] = []
+    for (test, baseline), part in sorted(shift.group_by("test", "baseline"), key=lambda item: str(item[0])):
+        counts = dict(zip(part["worst"].to_list(), part["n"].to_list(), strict=True))
+        rows.append((str(test), str(baseline), *(counts.get(g, 0) for g in grades)))
+    return Table(
+        "Laboratory shift: baseline grade against worst grade after the first treatment",
+        ("Test", "Baseline grade", *(f"Worst {g}" for g in grades)),
+        tuple(rows),
+        note="Subjects; CTCAE grades as stored with each result.",
+    )
+
+
+def safety_section(tables: StudyTables, protocol: Protocol) -> Section:
+    """Adverse events by term and worst grade, by relatedness, SAEs, lab shifts, infusion reactions, ointment."""
+    population = tables.safety_population
+    grade_columns = [c for c in tables.ae_by_grade.columns if c not in ("term",)]
+    names = {i.id: i.name for i in protocol.interventions}
+    related = tables.ae_by_relatedness.with_columns(
+        pl.col("intervention").replace_strict(names, default=pl.col("intervention"))
+    )
+    paragraphs = (
+        f"Safety set: {len(members(tables.adsl, population))} subjects ({population}). An adverse event is "
+        "treatment-emergent when its start (partial dates imputed toward the first dose) is on or after the first "
+        "treatment date.",
+    )
+    safety_tables = (
+        Table(
+            "Treatment-emergent adverse events by term and worst grade (subjects)",
+            ("Term", *grade_columns),
+            _frame_rows(tables.ae_by_grade, ["term", *grade_columns]),
+            note="Each subject is counted once per term, at its worst grade.",
+        ),
+        Table(
+            "Treatment-emergent adverse events by relatedness to each study product (subjects)",
+            ("Product", "Term", "Related", "Not assessed", "Not related"),
+            _frame_rows(related, ["intervention", "term", "related", "not assessed", "not related"]),
+            note="Related: POSSIBLE, PROBABLE or DEFINITE.",
+        ),
+        Table(
+            "Serious adverse events",
+            ("Subject", "Term", "Onset", "Study day", "Grade", "Criteria", "Outcome", "Treatment-emergent", "Reports"),
+            _frame_rows(tables.serious, tables.serious.columns),
+        ),
+        _shift_table(tables.lab_shift),
+        Table(
+            "Infusion reactions",
+            ("Subject", "Date", "Source", "Detail"),
+            _frame_rows(tables.infusion_reactions, ["subject", "date", "source", "detail"]),
+        ),
+        Table(
+            "Ointment exposure",
+            ("Subject", "Tubes dispensed", "Tubes returned", "Grams used", "Highest g/week", "Tubes above limit"),
+            _frame_rows(tables.ointment, tables.ointment.columns),
+        ),
+    )
+    return Section("safety", "Safety", paragraphs, safety_tables)
+
+
+def study_sections(tables: StudyTables, protocol: Protocol, source: DataSource) -> tuple[Section, ...]:
+    """Every section of the database report, in report order."""
+    return (
+        populations_section(tables, protocol, source),
+        disposition_section(tables),
+        secondary_section(tables, protocol),
+        safety_section(tables, protocol),
+        subjects_section(tables, protocol),
+    )
