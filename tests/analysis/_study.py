@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -52,14 +53,15 @@ def analyse(assessments: pl.DataFrame, rule: str = "observed") -> PasiAnalysis:
     return analyse_pasi(assessments, PROTOCOL, missing_rule=rule)
 
 
-def write_csv(
-    path: Path, rows: Iterable[Sequence[str]], header: str = "subject,first_treatment_date,assessment_date,pasi"
-) -> Path:
+HEADER = "subject,first_treatment_date,assessment_date,pasi"
+
+
+def write_csv(path: Path, rows: Iterable[Sequence[str]], header: str = HEADER) -> Path:
     path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
-def subject_row(analysis: PasiAnalysis, subject: str) -> dict[str, object]:
+def subject_row(analysis: PasiAnalysis, subject: str) -> dict[str, Any]:
     rows = [r for r in analysis.endpoints["primary"]["per_subject"] if r["subject"] == subject]
     assert len(rows) == 1
     return rows[0]

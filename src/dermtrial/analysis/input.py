@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dermtrial.errors import InvalidInput, Problem
+from dermtrial.errors import InvalidInput, Problem, sort_problems
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("subject", "first_treatment_date", "assessment_date", "pasi")
 """The columns the CSV must have, in the documented order (any order is accepted)."""
@@ -158,27 +158,29 @@ def parse_assessments_csv(data: bytes, source: str) -> pl.DataFrame:
     try:
         raw = pl.read_csv(
             text.encode("utf-8"),
-            has_header=False,
-            skip_rows=1,
-            new_columns=[f"c{i}" for i in range(len(header))],
+            has_header=True,
             infer_schema=False,
         )
+    except pl.exceptions.NoDataError:
+        raise AnalysisInputError(
+            [Problem(("(file)",), "no data rows: expected one row per assessment", source, 1)]
+        ) from None
     except pl.exceptions.PolarsError as exc:
         problems = _ragged_problems(text, source, len(header))
         raise AnalysisInputError(
             problems or [Problem(("(file)",), f"not a readable CSV file: {str(exc).splitlines()[0]}", source)]
         ) from None
-    raw = raw.rename({f"c{header.index(c)}": c for c in REQUIRED_COLUMNS}).select(REQUIRED_COLUMNS)
+    raw = raw.select(pl.col(raw.columns[header.index(c)]).alias(c) for c in REQUIRED_COLUMNS)
     raw = raw.with_columns(pl.col(c).str.strip_chars() for c in REQUIRED_COLUMNS)
-    if (
-        raw.height
-        and raw.select(pl.any_horizontal(pl.col(c).str.contains("\n") for c in REQUIRED_COLUMNS).any()).item()
-    ):
+    physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if physical_lines != raw.height + 1:  # a quoted cell spans lines: number the rows as the csv module reads them
         lines = _line_numbers(text, raw.height)
     else:
         lines = list(range(2, raw.height + 2))
     raw = raw.with_columns(pl.Series("line", lines, dtype=pl.Int64))
     raw = raw.filter(~pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in REQUIRED_COLUMNS))
+    if raw.height == 0:
+        raise AnalysisInputError([Problem(("(file)",), "no data rows: expected one row per assessment", source, 1)])
     return _check(raw, source)
 
 
@@ -239,7 +241,7 @@ def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
             problems.append(Problem(("pasi",), message, source, line, value=value))
     problems += _consistency_problems(parsed.filter(pl.col("subject") != ""), source)
     if problems:
-        raise AnalysisInputError(problems)
+        raise AnalysisInputError(sort_problems(problems))
     if parsed.filter(pl.col("pasi_tenths").is_null()).height:  # pragma: no cover - every such cell was refused
         raise AssertionError("unparsed PASI cell")
     return parsed.select(
@@ -330,7 +332,7 @@ def check_assessment_frame(frame: pl.DataFrame, source: str = "assessments") -> 
         for s, d in twice.select("subject", "assessment_date").iter_rows()
     ]
     if problems:
-        raise AnalysisInputError(problems)
+        raise AnalysisInputError(sort_problems(problems))
     return typed
 
 
