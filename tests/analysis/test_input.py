@@ -69,7 +69,8 @@ def test_byte_order_mark_crlf_and_blank_lines_are_accepted(tmp_path: Path) -> No
         ("nan", '"nan" is not a number: expected a PASI from 0 to 72 with at most one decimal'),
         (
             "",
-            "the PASI is empty: expected a PASI from 0 to 72 with at most one decimal (leave out an assessment not done)",
+            "the PASI is empty: expected a PASI from 0 to 72 with at most one decimal "
+            "(leave out an assessment not done)",
         ),
     ],
 )
@@ -91,19 +92,20 @@ def test_unparseable_dates_are_refused_in_either_date_column(tmp_path: Path, val
     path = write_csv(tmp_path / "d.csv", [("S01", value, "2019-08-01", "10"), ("S02", "2019-08-01", value, "10")])
     messages = refusal(path)
     assert (
-        f'{path}:2: first_treatment_date: "{value}" is not a date: expected YYYY-MM-DD, or empty for a subject never treated'
-        in messages
+        f'{path}:2: first_treatment_date: "{value}" is not a date: expected YYYY-MM-DD, '
+        "or empty for a subject never treated" in messages
     )
     assert (
-        f'{path}:3: assessment_date: "{value}" is not a date: expected YYYY-MM-DD (every row is one assessment and needs its date)'
-        in messages
+        f'{path}:3: assessment_date: "{value}" is not a date: expected YYYY-MM-DD '
+        "(every row is one assessment and needs its date)" in messages
     )
 
 
 def test_missing_assessment_date_is_refused(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "d.csv", [("S01", "2019-08-01", "", "10")])
     assert refusal(path) == [
-        f'{path}:2: assessment_date: "" is not a date: expected YYYY-MM-DD (every row is one assessment and needs its date)'
+        f'{path}:2: assessment_date: "" is not a date: expected YYYY-MM-DD '
+        "(every row is one assessment and needs its date)"
     ]
 
 
@@ -129,7 +131,8 @@ def test_empty_subject_and_control_characters_are_refused(tmp_path: Path) -> Non
     path.write_text(HEADER + '\n,2019-08-01,2019-08-01,10\n"S\n2",2019-08-01,2019-08-01,10\n', encoding="utf-8")
     assert refusal(path) == [
         f"{path}:2: subject: the subject id is empty: every row needs one",
-        f'{path}:3: subject: "S\\n2" holds a line break, tab or other control character: a subject id is one line of text',
+        f'{path}:3: subject: "S\\n2" holds a line break, tab or other control character: '
+        "a subject id is one line of text",
     ]
 
 

@@ -61,7 +61,8 @@ def test_summary_n_0_and_n_1_are_not_computable_with_a_reason() -> None:
     assert empty.not_computable == "no subject has a value (n = 0)"
     one = summarize([42.0])
     assert (one.mean, one.median, one.sd, one.ci95) == (42.0, 42.0, None, None)
-    assert one.not_computable is not None and "n = 1" in one.not_computable
+    assert one.not_computable is not None
+    assert "n = 1" in one.not_computable
 
 
 def test_wilcoxon_exact_for_distinct_non_zero_differences() -> None:

@@ -173,10 +173,9 @@ def parse_assessments_csv(data: bytes, source: str) -> pl.DataFrame:
     raw = raw.select(pl.col(raw.columns[header.index(c)]).alias(c) for c in REQUIRED_COLUMNS)
     raw = raw.with_columns(pl.col(c).str.strip_chars() for c in REQUIRED_COLUMNS)
     physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if physical_lines != raw.height + 1:  # a quoted cell spans lines: number the rows as the csv module reads them
-        lines = _line_numbers(text, raw.height)
-    else:
-        lines = list(range(2, raw.height + 2))
+    # when a quoted cell spans lines, number the rows as the csv module reads them
+    spans = physical_lines != raw.height + 1
+    lines = _line_numbers(text, raw.height) if spans else list(range(2, raw.height + 2))
     raw = raw.with_columns(pl.Series("line", lines, dtype=pl.Int64))
     raw = raw.filter(~pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in REQUIRED_COLUMNS))
     if raw.height == 0:
