@@ -94,49 +94,15 @@ def open_study(
 ) -> SimStudy:
     """Create or reuse everything the cohort needs (see the module docstring); refuses before writing when the
     database is not a simulator's or the study has no room."""
-    fresh = current_revision(db) is None
-    if not fresh:
-        with db.reading() as session:
-            users = set(session.scalars(select(User.username)))
-        if users and SIM_ADMIN not in users:
-            raise invalid(
-                "db",
-                db.url.render_as_string(hide_password=True),
-                f"this database has users but none is {SIM_ADMIN}: simulate fills only a new database or "
-                "one it made itself",
-            )
-    init_database(db, username=SIM_ADMIN, full_name="Simulation Administrator", password=SIM_PASSWORD, now=clock())
-    admin = _signed_in(db, SIM_ADMIN, clock())
     registry_id = protocol.identity.registry_id
     notes: list[str] = []
-    with db.reading() as session:
-        studies = {s.protocol_id: s.id for s in session.scalars(select(Study))}
-    if studies and registry_id not in studies:
-        raise invalid(
-            "protocol",
-            protocol_arg,
-            f"this database holds a study of {', '.join(sorted(studies))}; simulate one protocol per database",
-        )
-    if registry_id in studies:
-        study_id = studies[registry_id]
-        with db.reading() as session:
-            snapshot = session.scalars(select(Study.protocol_snapshot).where(Study.id == study_id)).one()
-            enrolled = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Subject)
-                    .where(Subject.study_id == study_id, Subject.subject_number.is_not(None))
-                )
-                or 0
-            )
-        planned = int(snapshot["design"]["enrollment"]["count"])
-        if enrolled + eligible > planned:
-            raise invalid(
-                "subjects",
-                eligible,
-                f"the existing {registry_id} study has {planned - enrolled} of {planned} places left and "
-                f"this cohort has {eligible} eligible candidates: use a new database or fewer --subjects",
-            )
+    existing: tuple[int, int, int] | None = None  # study id, enrolled, planned
+    if current_revision(db) is not None:  # every check reads only, before the simulator signs in
+        existing = _check_existing(db, registry_id, protocol_arg, eligible)
+    init_database(db, username=SIM_ADMIN, full_name="Simulation Administrator", password=SIM_PASSWORD, now=clock())
+    admin = _signed_in(db, SIM_ADMIN, clock())
+    if existing is not None:
+        study_id, enrolled, planned = existing
         notes.append(f"reusing the {registry_id} study ({enrolled} enrolled, {planned} planned)")
     else:
         planned = protocol.design.enrollment.count
@@ -161,6 +127,45 @@ def open_study(
                 or 0
             )
     return SimStudy(study_id, teams, first, planned, notes)
+
+
+def _check_existing(db: Database, registry_id: str, protocol_arg: str, eligible: int) -> tuple[int, int, int] | None:
+    """Refuse a database the simulator did not make, another protocol's study or too few places; returns the
+    existing study (id, enrolled, planned) or None."""
+    with db.reading() as session:
+        users = set(session.scalars(select(User.username)))
+        studies = {s.protocol_id: s.id for s in session.scalars(select(Study))}
+    if users and SIM_ADMIN not in users:
+        raise invalid(
+            "db",
+            db.url.render_as_string(hide_password=True),
+            f"this database has users but none is {SIM_ADMIN}: simulate fills only a new database or one it made",
+        )
+    if studies and registry_id not in studies:
+        raise invalid(
+            "protocol",
+            protocol_arg,
+            f"this database holds a study of {', '.join(sorted(studies))}; simulate one protocol per database",
+        )
+    if registry_id not in studies:
+        return None
+    study_id = studies[registry_id]
+    with db.reading() as session:
+        snapshot = session.scalars(select(Study.protocol_snapshot).where(Study.id == study_id)).one()
+        enrolled = session.scalar(
+            select(func.count())
+            .select_from(Subject)
+            .where(Subject.study_id == study_id, Subject.subject_number.is_not(None))
+        )
+    planned = int(snapshot["design"]["enrollment"]["count"])
+    if (enrolled or 0) + eligible > planned:
+        raise invalid(
+            "subjects",
+            eligible,
+            f"the existing {registry_id} study has {planned - (enrolled or 0)} of {planned} places left and "
+            f"this cohort has {eligible} eligible candidates: use a new database or fewer --subjects",
+        )
+    return study_id, enrolled or 0, planned
 
 
 def _site_team(
