@@ -61,17 +61,17 @@ def _no_week12(window: AnalysisWindow, rule: MissingRule) -> str:
     return text
 
 
-def _reason(row: dict[str, Any], window: AnalysisWindow, rule: MissingRule) -> str | None:
+def _reason(treated: bool, baseline: int | None, followup: int | None, no_week12: str) -> str | None:
     """Why a subject's improvement is not computable, or None when it is."""
-    if row["first_treatment_date"] is None:
+    if not treated:
         return NEVER_TREATED
     reasons = []
-    if row["baseline_tenths"] is None:
+    if baseline is None:
         reasons.append(NO_BASELINE)
-    elif row["baseline_tenths"] == 0:
+    elif baseline == 0:
         reasons.append(BASELINE_ZERO)
-    if row["followup_tenths"] is None:
-        reasons.append(_no_week12(window, rule))
+    if followup is None:
+        reasons.append(no_week12)
     return "; ".join(reasons) or None
 
 
@@ -79,33 +79,47 @@ def _tenths(value: int | None) -> float | None:
     return None if value is None else value / 10
 
 
-def _per_subject(rows: list[dict[str, Any]], window: AnalysisWindow, rule: MissingRule) -> list[dict[str, Any]]:
+def _per_subject(chosen: pl.DataFrame, window: AnalysisWindow, rule: MissingRule) -> list[dict[str, Any]]:
+    """One object per subject (sorted by subject). ``_improvement`` (the exact improvement, correctly rounded to a
+    float: Python divides integers with one rounding) and ``_change_tenths`` are internal and dropped from the JSON."""
+    no_week12 = _no_week12(window, rule)
+    missing_flags = {f"pasi{t}": False if rule == "nri" else None for t in RESPONSE_THRESHOLDS}
+    columns = chosen.select(
+        "subject",
+        pl.col("first_treatment_date").dt.strftime("%Y-%m-%d"),
+        "baseline_tenths",
+        "baseline_study_day",
+        "followup_tenths",
+        "followup_study_day",
+        "imputed",
+    ).get_columns()
     out = []
-    for row in rows:
-        baseline, followup = row["baseline_tenths"], row["followup_tenths"]
-        reason = _reason(row, window, rule)
-        computable = reason is None
-        improvement = Fraction(100 * (baseline - followup), baseline) if computable else None
-        change = None if baseline is None or followup is None else followup - baseline
-        if computable:
+    for subject, first, baseline, baseline_day, followup, followup_day, imputed in zip(
+        *(c.to_list() for c in columns), strict=True
+    ):
+        reason = _reason(first is not None, baseline, followup, no_week12)
+        if reason is None:
+            improvement: float | None = 100 * (baseline - followup) / baseline
             flags: dict[str, bool | None] = {
                 f"pasi{t}": is_responder(baseline, followup, t) for t in RESPONSE_THRESHOLDS
             }
         else:
-            flags = {f"pasi{t}": False if rule == "nri" else None for t in RESPONSE_THRESHOLDS}
-        first = row["first_treatment_date"]
+            improvement, flags = None, dict(missing_flags)
+            if rule == "nri":
+                imputed = "nri"
+        change = None if baseline is None or followup is None else followup - baseline
         out.append(
             {
-                "subject": row["subject"],
-                "first_treatment_date": None if first is None else first.isoformat(),
+                "subject": subject,
+                "first_treatment_date": first,
                 "baseline": _tenths(baseline),
-                "baseline_study_day": row["baseline_study_day"],
+                "baseline_study_day": baseline_day,
                 "week12": _tenths(followup),
-                "week12_study_day": row["followup_study_day"],
+                "week12_study_day": followup_day,
                 "change": _tenths(change),
-                "improvement_percent": None if improvement is None else round_float(float(improvement)),
+                "improvement_percent": round_float(improvement),
                 "responders": flags,
-                "imputed": row["imputed"] if row["imputed"] else ("nri" if rule == "nri" and not computable else None),
+                "imputed": imputed,
                 "not_evaluable": reason,
                 "_improvement": improvement,
                 "_change_tenths": change,
@@ -207,8 +221,8 @@ def analyse_pasi(
     window = window_for(protocol)
     frame = check_assessment_frame(assessments)
     chosen = apply_missing_rule(select_timepoints(frame, window), rule)
-    subjects = _per_subject(chosen.to_dicts(), window, rule)
-    improvements = [float(s["_improvement"]) for s in subjects if s["_improvement"] is not None]
+    subjects = _per_subject(chosen, window, rule)
+    improvements = [s["_improvement"] for s in subjects if s["_improvement"] is not None]
     n_missing = len(subjects) - len(improvements)
     n_imputed = n_missing if rule == "nri" else sum(1 for s in subjects if s["imputed"] == "locf")
     endpoints: dict[str, Any] = {

@@ -19,7 +19,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -115,8 +115,22 @@ def _decode(data: bytes, source: str) -> str:
         raise AnalysisInputError([Problem((), f"not UTF-8 text (byte {exc.start + 1})", source)]) from None
 
 
+def _header(text: str) -> list[str] | None:
+    """The header record (read line by line, so a long file is not copied)."""
+
+    def lines() -> Iterator[str]:
+        start = 0
+        while start < len(text):
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end + 1
+            yield text[start:end]
+            start = end
+
+    return next(csv.reader(lines()), None)
+
+
 def _header_problems(text: str, source: str) -> list[Problem]:
-    header = next(csv.reader(io.StringIO(text)), None)
+    header = _header(text)
     if not header or all(not h.strip() for h in header):
         allowed = ", ".join(REQUIRED_COLUMNS)
         return [
@@ -154,10 +168,10 @@ def parse_assessments_csv(data: bytes, source: str) -> pl.DataFrame:
     header_problems = _header_problems(text, source)
     if header_problems:
         raise AnalysisInputError(header_problems)
-    header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+    header = [h.strip() for h in _header(text) or []]
     try:
         raw = pl.read_csv(
-            text.encode("utf-8"),
+            data[len(_BOM) :] if data.startswith(_BOM) else data,
             has_header=True,
             infer_schema=False,
         )
@@ -311,14 +325,18 @@ def check_assessment_frame(frame: pl.DataFrame, source: str = "assessments") -> 
     except pl.exceptions.PolarsError as exc:
         raise AnalysisInputError([Problem((), f"a column has the wrong type: {exc}", source)]) from None
     problems: list[Problem] = []
-    for row in typed.iter_rows(named=True):
-        if not row["subject"]:
-            problems.append(Problem(("subject",), "the subject id is empty", source))
-        tenths = row["pasi_tenths"]
-        if (tenths is None) != (row["assessment_date"] is None):
-            problems.append(Problem(("pasi_tenths",), f"subject {row['subject']}: a date without a PASI", source))
-        elif tenths is not None and not 0 <= tenths <= PASI_MAX_TENTHS:
-            problems.append(Problem(("pasi_tenths",), f"{tenths} is outside 0–720 (PASI 0–72 in tenths)", source))
+    if typed.filter(pl.col("subject").is_null() | (pl.col("subject") == "")).height:
+        problems.append(Problem(("subject",), "the subject id is empty (or null): every row needs one", source))
+    for subject in typed.filter(pl.col("pasi_tenths").is_null() & pl.col("assessment_date").is_not_null())["subject"]:
+        problems.append(Problem(("pasi_tenths",), f"subject {subject}: an assessment date without a PASI", source))
+    for subject in typed.filter(pl.col("pasi_tenths").is_not_null() & pl.col("assessment_date").is_null())["subject"]:
+        problems.append(Problem(("assessment_date",), f"subject {subject}: a PASI without an assessment date", source))
+    for subject, tenths in (
+        typed.filter(~pl.col("pasi_tenths").is_between(0, PASI_MAX_TENTHS)).select("subject", "pasi_tenths").iter_rows()
+    ):
+        problems.append(
+            Problem(("pasi_tenths",), f"subject {subject}: {tenths} is outside 0–720 (PASI 0–72 in tenths)", source)
+        )
     per_subject = typed.group_by("subject").agg(pl.col("first_treatment_date").n_unique().alias("dates"))
     problems += [
         Problem(("first_treatment_date",), f"subject {subject}: more than one first treatment date", source)

@@ -45,21 +45,23 @@ def canonical_input_text(assessments: pl.DataFrame) -> str:
     ordered = assessments.select("subject", "first_treatment_date", "assessment_date", "pasi_tenths").sort(
         ["subject", "assessment_date", "pasi_tenths"], nulls_last=False
     )
-    lines = ordered.select(
+    text = ordered.select(
         pl.concat_str(
             pl.col("subject").str.len_chars().cast(pl.Utf8),
             pl.lit(":"),
             pl.col("subject"),
             pl.lit(","),
-            pl.col("first_treatment_date").dt.strftime("%Y-%m-%d").fill_null(""),
+            pl.col("first_treatment_date").cast(pl.Utf8).fill_null(""),
             pl.lit(","),
-            pl.col("assessment_date").dt.strftime("%Y-%m-%d").fill_null(""),
+            pl.col("assessment_date").cast(pl.Utf8).fill_null(""),
             pl.lit(","),
             pl.col("pasi_tenths").cast(pl.Utf8).fill_null(""),
             pl.lit("\n"),
-        ).alias("line")
-    )["line"]
-    return CANONICAL_HEADER + "\n" + "".join(lines.to_list())
+        )
+        .str.join("")
+        .alias("text")
+    ).item()
+    return CANONICAL_HEADER + "\n" + (text or "")
 
 
 def data_sha256(assessments: pl.DataFrame) -> str:
