@@ -148,6 +148,7 @@ def test_an_existing_directory_keeps_nothing_half_written_on_bad_input(tmp_path:
     ("args", "message"),
     [
         (["--out", "FILE"], "exists and is not a directory"),
+        (["--out", "UNDER_FILE"], "is a file, so the directory cannot be created"),
         (
             ["--missing", "bocf"],
             'error: --missing: "bocf" is not a missing-data rule: expected one of observed, nri, locf',
@@ -161,7 +162,11 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     existing = tmp_path / "file.txt"
     existing.write_text("x", encoding="utf-8")
     given = {"--protocol": "NCT03392311", "--input": str(csv), "--out": str(tmp_path / "out")}
-    replacements = {"FILE": str(existing), "MISSING": str(tmp_path / "nope.csv")}
+    replacements = {
+        "FILE": str(existing),
+        "UNDER_FILE": str(existing / "out"),
+        "MISSING": str(tmp_path / "nope.csv"),
+    }
     given[args[0]] = replacements.get(args[1], args[1])
     code, _, stderr = invoke(*[part for pair in given.items() for part in pair])
     assert code == 2

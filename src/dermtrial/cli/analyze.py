@@ -111,6 +111,9 @@ def analyze(
         bad_usage(f"--missing: {exc}")
     if out.exists() and not out.is_dir():
         bad_usage(f"--out {out}: exists and is not a directory")
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        bad_usage(f"--out {out}: {blocking} is a file, so the directory cannot be created")
     protocol = _protocol(protocol_id)
     try:
         assessments = read_assessments_csv(input_path)
