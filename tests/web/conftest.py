@@ -140,3 +140,10 @@ def form_token(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def browser(web: Web) -> Iterator[TestClient]:
+    """A client with no cookies yet (one browser), over the module's app."""
+    with TestClient(web.client.app, base_url="http://testserver") as client:
+        yield client

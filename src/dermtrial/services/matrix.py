@@ -116,12 +116,14 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
         session = ctx.session
         protocol: Protocol = study_protocol(session, study_id)
         allowed = readable_sites(session, actor)
-        sites = {s.id: s for s in session.scalars(select(Site).where(Site.study_id == study_id))}
+        site_rows = list(session.scalars(select(Site).where(Site.study_id == study_id)))
+        codes = {s.id: s.code for s in site_rows}
+        todays = {s.id: site_today(s, now) for s in site_rows}
         subjects_q = select(
             Subject.id, Subject.site_id, Subject.screening_number, Subject.subject_number, Subject.status
         ).where(Subject.study_id == study_id, Subject.voided.is_(False))
         if site_code is not None:
-            subjects_q = subjects_q.where(Subject.site_id.in_([i for i, s in sites.items() if s.code == site_code]))
+            subjects_q = subjects_q.where(Subject.site_id.in_([i for i, code in codes.items() if code == site_code]))
         subjects = session.execute(scoped(subjects_q, allowed).order_by(Subject.screening_number)).all()
         visible = scoped(select(Subject.id).where(Subject.study_id == study_id), allowed).scalar_subquery()
         visit_rows = session.execute(
@@ -148,7 +150,7 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
     rows: list[MatrixRow] = []
     window_ends: dict[tuple[int, str], dt.date] = {}
     for subject_id, site_id, screening, number, status in subjects:
-        today = site_today(sites[site_id], now)
+        today = todays[site_id]
         cells: list[str] = []
         for visit in protocol.visits:
             row = visits.get((subject_id, visit.id))
@@ -166,8 +168,8 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
                     today=today,
                 )
             )
-        rows.append(MatrixRow(subject_id, number or screening, sites[site_id].code, status, cells))
-    readable = sorted(s.code for i, s in sites.items() if allowed is None or i in allowed)
+        rows.append(MatrixRow(subject_id, number or screening, codes[site_id], status, cells))
+    readable = sorted(code for i, code in codes.items() if allowed is None or i in allowed)
     return Matrix(columns, rows, readable, window_ends)
 
 
