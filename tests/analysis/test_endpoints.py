@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import polars as pl
 import pytest
 
+from dermtrial.analysis import analyse_pasi
 from dermtrial.analysis.endpoints import NEVER_TREATED, NO_BASELINE
 from dermtrial.instruments.pasi_response import BASELINE_ZERO
-from tests.analysis._study import FIRST, analyse, frame, pair_study, subject_row
+from tests.analysis._study import FIRST, PROTOCOL, analyse, frame, pair_study, subject_row
 
 T_975_7 = 2.3646242510102993  # t quantile 0.975 with 7 degrees of freedom (statistical tables: 2.365)
 
@@ -175,3 +177,13 @@ def test_protocol_id_and_rule_are_recorded() -> None:
 def test_unknown_missing_rule_is_refused() -> None:
     with pytest.raises(ValueError, match="observed, nri, locf"):
         analyse(pair_study([("20.0", "2.0")]), "bocf")
+
+
+def test_a_population_is_the_subjects_passed_and_its_label_is_recorded() -> None:
+    study = pair_study([("20.0", "5.0"), ("10.0", "9.0"), ("30.0", "3.0")])
+    fas = study.filter(pl.col("subject") != "S02")
+    endpoints = analyse_pasi(fas, PROTOCOL, population="full analysis set").endpoints
+    assert endpoints["population"] == {"label": "full analysis set", "n": 2}
+    assert [r["subject"] for r in endpoints["primary"]["per_subject"]] == ["S01", "S03"]
+    assert endpoints["data_sha256"] != analyse_pasi(study, PROTOCOL).endpoints["data_sha256"]
+    assert analyse_pasi(study, PROTOCOL).endpoints["population"] == {"label": "every subject in the input", "n": 3}

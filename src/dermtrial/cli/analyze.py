@@ -121,6 +121,8 @@ def analyze(
         bad_usage(f"--input {input_path}: no such file")
     except IsADirectoryError:
         bad_usage(f"--input {input_path}: is a directory, not a file")
+    except OSError as exc:
+        bad_usage(f"--input {input_path}: cannot be read ({exc.strerror or exc})")
     except AnalysisInputError as exc:
         exit_bad_input(exc.problems)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as progress:
