@@ -138,9 +138,7 @@ def _header_problems(text: str, source: str) -> list[Problem]:
         ]
     names = [h.strip() for h in header]
     problems = [
-        Problem(
-            (column,), f"required column is missing (the header must name {', '.join(REQUIRED_COLUMNS)})", source, 1
-        )
+        Problem((column,), f"required column is missing (the header must name {_COLUMNS_TEXT})", source, 1)
         for column in REQUIRED_COLUMNS
         if column not in names
     ]
