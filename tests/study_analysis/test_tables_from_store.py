@@ -11,6 +11,8 @@ import polars as pl
 
 from dermtrial.analysis.populations import members
 from dermtrial.analysis.study_tables import StudyTables, derive_study_tables, labs_for_report, pasi_input
+from dermtrial.reports.model import DataCutInfo
+from dermtrial.reports.study_sections import DataSource, study_methods, study_sections
 from dermtrial.services.analysis_data import AnalysisData, load_analysis_data
 from tests.study_analysis.study_setup import SmallStudy
 
@@ -147,3 +149,25 @@ def test_primary_input_is_the_fas_pasi_in_tenths(small: SmallStudy) -> None:
     assert [(r["subject"], r["pasi_tenths"]) for r in frame.to_dicts()] == [
         (A, 240), (A, 60), (B, 240), (B, 120), (D, 200), (D, 48),
     ]  # fmt: skip
+
+
+def test_sections_lay_out_the_tables_rounded_for_display(small: SmallStudy) -> None:
+    data, tables = _tables(small)
+    live = study_sections(tables, data.protocol, DataSource(data.sites, None))
+    assert [s.id for s in live] == ["populations", "disposition", "secondary", "safety", "subjects"]
+    for section in live:
+        for table in section.tables:
+            assert all(len(row) == len(table.columns) for row in table.rows), table.title
+            assert all(cell is None or isinstance(cell, str | int | float) for row in table.rows for cell in row)
+    assert live[0].paragraphs[0].startswith("Live data")
+    sizes = {row[0]: row[3] for row in live[0].tables[0].rows}
+    assert sizes == {"Enrolled": 4, "Full analysis set": 3, "Per-protocol set": 1, "Safety set": 4}
+    secondary = {(row[0], row[1]): row[2:] for row in live[2].tables[0].rows}
+    # FAS analysed PASI: baseline 24.0, 24.0, 20.0 (mean 22.7); week 12 of A and B only (D is out of window)
+    assert secondary[("PASI", "baseline")] == (3, "22.7", "2.3", "24.0", None, None)
+    assert secondary[("PASI", "week12")] == (2, "9.0", "4.2", "9.0", "-15.0", "62.5")
+    cut = DataCutInfo("primary-endpoint", dt.datetime(2026, 3, 4, 1, 30, tzinfo=dt.UTC), "ab" * 32)
+    on_cut = study_sections(tables, data.protocol, DataSource(data.sites, cut))
+    assert on_cut[0].paragraphs[0].startswith("Data cut primary-endpoint (taken 2026-03-04T01:30:00+00:00")
+    assert "ab" * 32 in on_cut[0].paragraphs[0]
+    assert len(study_methods(tables)) == 4

@@ -29,7 +29,7 @@ from dermtrial.cli._common import EXIT_CHECK_FAILED, bad_usage, print_json, stde
 from dermtrial.cli._store import AS_OPTION, DB_OPTION, database, run, signed_in
 from dermtrial.reports.model import ReportInput
 from dermtrial.reports.render import write_report
-from dermtrial.reports.study_sections import DataSource, study_sections
+from dermtrial.reports.study_sections import DataSource, study_methods, study_sections
 from dermtrial.services.analysis_data import AnalysisData, DataCutChanged, load_analysis_data
 from dermtrial.services.missing_forms import missing_forms as missing_forms_service
 from dermtrial.store import utc_now
@@ -143,7 +143,7 @@ def _write(data: AnalysisData, out: Path, rule: str) -> None:
             sections=study_sections(tables, protocol, DataSource(data.sites, cut)),
             labs=labs_for_report(data.labs, tables),
             data_cut=cut,
-            methods=analysis.methods,
+            methods=(*analysis.methods, *study_methods(tables)),
             week12_window=(window.first_study_day, window.last_study_day),
         )
         files = write_report(out, report)

@@ -92,22 +92,37 @@ def disposition_section(tables: StudyTables) -> Section:
 
 
 def subjects_section(tables: StudyTables, protocol: Protocol) -> Section:
-    """The subject-level table as a listing."""
-    flags = [(p.label, population_column(p.id)) for p in protocol.populations]
-    rows: list[tuple[Cell, ...]] = []
+    """The subject-level table as two listings: treatment and populations, then disposition."""
+    ids = [(p.id, population_column(p.id)) for p in protocol.populations]
+    treatment: list[tuple[Cell, ...]] = []
+    disposition: list[tuple[Cell, ...]] = []
     for r in tables.adsl.sort("subject").to_dicts():
-        populations = ", ".join(label for label, column in flags if r.get(column)) or None
-        rows.append(
+        populations = ", ".join(name for name, column in ids if r.get(column)) or None
+        treatment.append(
             (
                 r["subject"], r["site"], populations, _date(r["first_treatment_date"]),
                 _date(r["last_treatment_date"]), r["infusions"], r["total_cells"], _number(r["ointment_grams"]),
-                r["disposition"], r["treatment_status"], r["rater_changes"], r["major_deviations"],
             )
         )  # fmt: skip
-    columns = ("Subject", "Site", "Populations", "First treatment", "Last treatment", "Infusions", "Cells",
-               "Ointment (g)", "Disposition", "Treatment", "Rater changes", "Major deviations")  # fmt: skip
-    note = "Ointment: grams used by returned tubes (dispensed minus returned weight)."
-    return Section("subjects", "Subject-level table", (), (Table("Subjects", columns, tuple(rows), note),))
+        reason = r["withdrawal_reason"] or r["discontinuation_reason"] or ", ".join(r["screen_failure_reasons"] or [])
+        disposition.append(
+            (
+                r["subject"], r["disposition"], r["treatment_status"], reason or None, r["rater_changes"],
+                r["major_deviations"],
+            )
+        )  # fmt: skip
+    first = Table(
+        "Subjects: populations and treatment",
+        ("Subject", "Site", "Populations", "First treatment", "Last treatment", "Infusions", "Cells", "Ointment (g)"),
+        tuple(treatment),
+        note="Populations by id (see Populations); ointment: grams used by returned tubes (dispensed minus returned).",
+    )
+    second = Table(
+        "Subjects: disposition",
+        ("Subject", "Disposition", "Treatment", "Reason", "Rater changes", "Major deviations"),
+        tuple(disposition),
+    )
+    return Section("subjects", "Subject-level table", (), (first, second))
 
 
 def _summary(values: Sequence[float]) -> tuple[Cell, Cell, Cell]:
@@ -225,6 +240,28 @@ def safety_section(tables: StudyTables, protocol: Protocol) -> Section:
         ),
     )
     return Section("safety", "Safety", paragraphs, safety_tables)
+
+
+def study_methods(tables: StudyTables) -> tuple[str, ...]:
+    """The rules of the database tables in words, for the methods section (after the endpoint rules)."""
+    return (
+        "The first treatment date of a subject is its earliest study treatment recorded in the database: an "
+        "infusion or an ointment tube handed out. The last treatment date is the end-of-treatment date, else the "
+        "latest infusion or tube record.",
+        f"The primary endpoint is analysed in the {tables.primary_population} population and the safety tables in "
+        f"the {tables.safety_population} population, each defined by its rule in the protocol file (see "
+        "Populations). A major protocol deviation at any time, or a week-12 PASI outside its window, removes a "
+        "subject from the per-protocol set.",
+        "Secondary endpoints: every scheduled visit after day 1 has a window of study days around its target; an "
+        "assessment inside a window belongs to that visit, the closest to the target analysed (ties as for the "
+        "primary endpoint); baseline is the last assessment on or before the first treatment date; percent "
+        "improvement is not defined for the sPGA and not computable when the baseline is 0 or missing.",
+        "An adverse event is treatment-emergent when its start, imputed toward the first dose when partial, is on or "
+        "after the first treatment date. Subjects are counted once per term at their worst grade; for relatedness, "
+        "once per product and term, as related when any of their events is POSSIBLE, PROBABLE or DEFINITE. The "
+        "laboratory shift compares the latest grade on or before the first treatment date with the worst grade "
+        "after it.",
+    )
 
 
 def study_sections(tables: StudyTables, protocol: Protocol, source: DataSource) -> tuple[Section, ...]:
