@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dermtrial.analysis.adam import analysis_windows, derive_adam
+from dermtrial.analysis.study_tables import StudyTables, pasi_input
 from dermtrial.protocol.builtin import load_builtin
 from dermtrial.protocol.model import Protocol
 
@@ -105,3 +106,25 @@ def test_improvement_is_exact_at_most_100_and_the_study_day_never_0(baseline: in
     assert row["study_day"] == day
     assert row["percent_improvement"] == (baseline - value) * 100 / baseline  # one rounding, from exact integers
     assert row["percent_improvement"] <= 100
+
+
+def test_primary_input_keeps_the_last_entry_of_a_date_and_lists_a_subject_without_pasi() -> None:
+    empty = pl.DataFrame()
+    adsl = pl.DataFrame(
+        {"subject": ["S", "T", "U"], "first_treatment_date": [FIRST, FIRST, None], "in_fas": [True, True, False]}
+    )
+    tables = StudyTables(adsl, empty, empty, empty, empty, empty, empty, empty, empty, empty, "safety", "fas")
+    assessments = pl.DataFrame(
+        {
+            "subject": ["S", "S", "S", "U"],
+            "parameter": ["pasi", "pasi", "pasi", "pasi"],
+            "assessment_date": [FIRST, FIRST, _day(85), FIRST],
+            "value": [21.9, 22.0, 5.4, 10.0],  # S entered twice on day 1: 22.0 (the later entry) counts
+        }
+    )
+    rows = pasi_input(tables, assessments).rows()
+    assert rows == [
+        ("S", FIRST, FIRST, 220),
+        ("S", FIRST, _day(85), 54),
+        ("T", FIRST, None, None),  # in the FAS, no PASI at all: listed, not evaluable
+    ]  # U is not in the FAS

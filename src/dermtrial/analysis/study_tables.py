@@ -103,19 +103,33 @@ def derive_study_tables(
 
 def pasi_input(tables: StudyTables, assessments: pl.DataFrame) -> pl.DataFrame:
     """The primary analysis input: PASI assessments of the primary population's subjects, with ``subject``,
-    ``first_treatment_date``, ``assessment_date`` and ``pasi_tenths`` (the stored total × 10, exact)."""
+    ``first_treatment_date``, ``assessment_date`` and ``pasi_tenths`` (the stored total × 10, exact).
+
+    Two PASI forms of one subject on one date: the one entered last counts (as for the baseline of the analysis
+    table). A subject of the population without any PASI assessment is one row with a null date and PASI, so that
+    the analysis lists it as not evaluable.
+    """
     population = members(tables.adsl, tables.primary_population)
     first = tables.adsl.select("subject", "first_treatment_date")
-    return (
+    pasi = (
         assessments.filter((pl.col("parameter") == "pasi") & pl.col("subject").is_in(population))
-        .join(first, on="subject", how="left")
+        .unique(subset=["subject", "assessment_date"], keep="last", maintain_order=True)
         .select(
             "subject",
-            "first_treatment_date",
             "assessment_date",
             (pl.col("value") * 10).round(0).cast(pl.Int64).alias("pasi_tenths"),
         )
-        .sort("subject", "assessment_date")
+    )
+    seen = set(pasi["subject"].to_list())
+    absent = pl.DataFrame(
+        {"subject": [s for s in population if s not in seen]},
+        schema={"subject": pl.String},
+    ).with_columns(pl.lit(None, pl.Date).alias("assessment_date"), pl.lit(None, pl.Int64).alias("pasi_tenths"))
+    return (
+        pl.concat([pasi, absent])
+        .join(first, on="subject", how="left")
+        .select("subject", "first_treatment_date", "assessment_date", "pasi_tenths")
+        .sort("subject", "assessment_date", nulls_last=True)
     )
 
 
