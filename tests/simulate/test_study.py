@@ -13,7 +13,7 @@ from sqlalchemy import select
 from dermtrial.protocol.builtin import load_builtin
 from dermtrial.services import InvalidInput
 from dermtrial.services.audit import verify_audit_trail
-from dermtrial.simulate import generate_cohort
+from dermtrial.simulate import generate_cohort, write_csv
 from dermtrial.simulate.run import run_simulation
 from dermtrial.store.engine import Database
 from dermtrial.store.models import AdverseEvent, Exposure, LabResult, SaeReport, Study, Subject
@@ -41,7 +41,7 @@ def test_a_twelve_candidate_study_through_the_services(db: Database, tmp_path: P
         assert set(failed.values()) == {"screen-failed"}
         assert set(failed) == {s.screening_number for s in drawn if not s.eligible}
         study = session.scalars(select(Study)).one()
-        assert study.protocol_content_hash == study.protocol_content_hash  # one study, the snapshot kept
+        assert study.protocol_snapshot["design"]["enrollment"]["count"] == 8  # the registered planned enrollment
         assert len(session.scalars(select(SaeReport)).all()) == 1
         assert len([e for e in session.scalars(select(AdverseEvent)) if e.serious]) == 1
         returned = session.scalars(select(Exposure).where(Exposure.kind == "returned")).all()
@@ -50,6 +50,9 @@ def test_a_twelve_candidate_study_through_the_services(db: Database, tmp_path: P
         assert {r.test_code for r in labs if r.grade is None} == {"CYSC"}  # no CTCAE term; all others graded
         assert all(r.reference_range_id is not None for r in labs)  # every result found its site range
         assert any(r.grade >= 1 for r in labs if r.grade is not None)  # some abnormal results, graded
+    pure = tmp_path / "pure.csv"
+    write_csv(pure, generate_cohort(protocol, subjects=12, seed=SEED))
+    assert csv_path.read_bytes() == pure.read_bytes()  # the database run writes what generation alone writes
     lines = csv_path.read_text().splitlines()
     assert {line.split(",")[0] for line in lines[1:]} == {s.screening_number for s in drawn}
     assert len(lines) == 1 + result.csv_rows

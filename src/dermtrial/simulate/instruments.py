@@ -35,7 +35,7 @@ def pasi_items(target_tenths: int, bsa_percent: Decimal, rng: random.Random) -> 
     for region in REGIONS:
         percent = float(bsa_percent) * _REGION_SHARE[region] * rng.uniform(0.5, 1.5)
         areas[region] = area_score(Decimal(str(round(min(100.0, max(0.5, percent)), 1))))
-    best_areas, best_sums = areas, _sign_sums(target_tenths, areas)
+    best_areas, best_sums = _fix_lightest(target_tenths, areas, _sign_sums(target_tenths, areas))
     for _ in range(4):  # move one region's area by 1 or 2 while that lets the integer items come closer
         best_gap = abs(target_tenths - _weighted(best_sums, best_areas))
         if best_gap == 0:
@@ -46,17 +46,12 @@ def pasi_items(target_tenths: int, bsa_percent: Decimal, rng: random.Random) -> 
             for delta in (1, -1, 2, -2)
             if 1 <= best_areas[region] + delta <= 6
         ]
-        scored = [
-            (abs(target_tenths - _weighted(sums, trial)), trial, sums)
-            for trial in trials
-            for sums in [_sign_sums(target_tenths, trial)]
-        ]
+        fixed = [_fix_lightest(target_tenths, trial, _sign_sums(target_tenths, trial)) for trial in trials]
+        scored = [(abs(target_tenths - _weighted(sums, trial)), trial, sums) for trial, sums in fixed]
         gap, trial, sums = min(scored, key=lambda entry: entry[0])
         if gap >= best_gap:
             break
         best_areas, best_sums = trial, sums
-    if _weighted(best_sums, best_areas) != target_tenths:
-        best_areas, best_sums = _fix_lightest(target_tenths, best_areas, best_sums)
     items: dict[str, dict[str, int]] = {}
     for region in REGIONS:
         total = best_sums[region]
@@ -68,6 +63,8 @@ def pasi_items(target_tenths: int, bsa_percent: Decimal, rng: random.Random) -> 
 def _fix_lightest(target: int, areas: dict[str, int], sums: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
     """Close the last gap with the lightest region (head, weight 0.1): its area × signs takes whatever the other
     regions (each moved by at most one sign) leave, when that factorises into an area 1–6 and signs 1–12."""
+    if _weighted(sums, areas) == target:
+        return areas, sums
     light = min(REGIONS, key=lambda r: REGION_WEIGHT_TENTHS[r])
     others = [r for r in REGIONS if r != light]
     weight = REGION_WEIGHT_TENTHS[light]

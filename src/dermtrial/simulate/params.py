@@ -6,7 +6,7 @@ dotted path, so a missing or mistyped key fails with the path named instead of d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,14 +23,18 @@ class Params:
 
     data: dict[str, Any]
     source: str
+    _found: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, path: str) -> Any:
         """The raw value at ``path``; KeyError naming the file and the path when it is missing."""
+        if path in self._found:
+            return self._found[path]
         node: Any = self.data
         for part in path.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise KeyError(f"{self.source}: no parameter {path}")
             node = node[part]
+        self._found[path] = node
         return node
 
     def number(self, path: str) -> float:
