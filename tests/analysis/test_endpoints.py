@@ -163,6 +163,7 @@ def test_window_and_target_are_read_from_the_protocol() -> None:
         "after": 3,
         "first_study_day": 82,
         "last_study_day": 88,
+        "tie_break": "earlier",
     }
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from dermtrial.analysis import analyse_pasi
 from dermtrial.analysis.timepoints import cdisc_study_day, study_day_expr, window_for
 from tests.analysis._study import FIRST, PROTOCOL, analyse, date_of, frame, subject_row
 
@@ -109,3 +110,14 @@ def test_date_helper_matches_the_cdisc_rule() -> None:
     assert date_of(1) == FIRST
     assert date_of(-1) == FIRST - dt.timedelta(days=1)
     assert date_of(85) == dt.date(2019, 10, 24)
+
+
+def test_a_protocol_that_breaks_ties_to_the_later_takes_the_later() -> None:
+    later = PROTOCOL.model_copy(
+        update={"settings": PROTOCOL.settings.model_copy(update={"visit_window_tie_break": "later"})}
+    )
+    study = frame([("S01", FIRST, [(1, "20.0"), (83, "9.0"), (87, "1.0")])])
+    endpoints = analyse_pasi(study, later).endpoints
+    assert endpoints["window"]["tie_break"] == "later"
+    assert endpoints["primary"]["per_subject"][0]["week12_study_day"] == 87
+    assert "of two equally close the later" in " ".join(analyse_pasi(study, later).methods)

@@ -20,7 +20,7 @@ def methods_paragraphs(window: AnalysisWindow, rule: MissingRule, protocol_id: s
         f"assessment whose date lies within the first treatment date + {window.target_offset_days} days "
         f"(study day {window.target_study_day}) − {window.before} / + {window.after} days, i.e. study days "
         f"{window.first_study_day}–{window.last_study_day}; the one closest to the target, of two equally close "
-        "the earlier. A value outside the window is missing for the analysis.",
+        f"the {window.tie_break}. A value outside the window is missing for the analysis.",
         "Improvement % = (baseline PASI − week-12 PASI) / baseline PASI × 100, per subject: negative when PASI "
         "worsened, at most 100, and not computable when the baseline PASI is 0 or either value is missing. The "
         "primary summary is n, mean, SD (denominator n − 1), the 95 % confidence interval of the mean from the t "

@@ -7,7 +7,8 @@
 - **Timepoint (week 12)**: the assessment whose offset lies within ``target − before`` … ``target + after``, where the
   target is the ``offset_days`` of the endpoint's timepoint visit and the window is the endpoint's own (or, when the
   protocol leaves it out, the visit's). The one closest to the target wins; of two equally close, the earlier. For
-  NCT03392311: target offset 84 (study day 85), window 3/3, so study days 82–88.
+  NCT03392311: target offset 84 (study day 85), window 3/3, so study days 82–88. A protocol may turn the tie the
+  other way (``settings.visit_window_tie_break: later``).
 - **Last post-baseline assessment** (for LOCF): the last assessment after the first treatment date (offset ≥ 1) and
   no later than the window end.
 
@@ -24,7 +25,7 @@ Example (first treatment 2019-08-01; week 12 target 2019-10-24, study day 85)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -59,6 +60,8 @@ class AnalysisWindow:
     """Days allowed before the target (3)."""
     after: int
     """Days allowed after the target (3)."""
+    tie_break: Literal["earlier", "later"] = "earlier"
+    """Of two assessments equally close to the target, which counts (protocol ``settings.visit_window_tie_break``)."""
 
     @property
     def first_offset(self) -> int:
@@ -96,6 +99,7 @@ class AnalysisWindow:
             "after": self.after,
             "first_study_day": self.first_study_day,
             "last_study_day": self.last_study_day,
+            "tie_break": self.tie_break,
         }
 
 
@@ -115,7 +119,8 @@ def window_for(protocol: Protocol, endpoint_id: str = PRIMARY_ENDPOINT) -> Analy
     except KeyError:
         raise NoTimepoint(f"endpoint {endpoint_id}: timepoint {endpoint.timepoint} is not a visit") from None
     window = endpoint.window or visit.window
-    return AnalysisWindow(endpoint_id, visit.id, visit.offset_days, window.before, window.after)
+    tie_break = protocol.settings.visit_window_tie_break
+    return AnalysisWindow(endpoint_id, visit.id, visit.offset_days, window.before, window.after, tie_break)
 
 
 def select_timepoints(assessments: pl.DataFrame, window: AnalysisWindow) -> pl.DataFrame:
@@ -151,7 +156,8 @@ def select_timepoints(assessments: pl.DataFrame, window: AnalysisWindow) -> pl.D
     in_window = dated.filter(pl.col("offset").is_between(window.first_offset, window.last_offset)).with_columns(
         distance=(pl.col("offset") - window.target_offset_days).abs()
     )
-    week12 = pick(in_window, "week12", [pl.col("distance"), pl.col("offset")])
+    tie = pl.col("offset") if window.tie_break == "earlier" else -pl.col("offset")
+    week12 = pick(in_window, "week12", [pl.col("distance"), tie])
     last = _last(dated.filter(pl.col("offset").is_between(1, window.last_offset)), "last")
     return (
         subjects.join(baseline, on="subject", how="left")
