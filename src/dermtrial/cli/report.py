@@ -27,7 +27,7 @@ from dermtrial.analysis.study_tables import StudyTables, derive_study_tables, la
 from dermtrial.analysis.timepoints import NoTimepoint, window_for
 from dermtrial.cli._common import EXIT_CHECK_FAILED, bad_usage, print_json, stderr, stdout
 from dermtrial.cli._store import AS_OPTION, DB_OPTION, database, run, signed_in
-from dermtrial.reports.model import ReportInput
+from dermtrial.reports.model import DataCutInfo, ReportInput
 from dermtrial.reports.render import write_report
 from dermtrial.reports.study_sections import DataSource, study_methods, study_sections
 from dermtrial.services.analysis_data import AnalysisData, DataCutChanged, load_analysis_data
@@ -131,7 +131,8 @@ def _write(data: AnalysisData, out: Path, rule: str) -> None:
         out.mkdir(parents=True, exist_ok=True)
         _write_bytes(out / ENDPOINTS_FILE, endpoints_json_bytes(analysis.endpoints))
         progress.update(task, description="Writing the report (HTML, PDF, figures)")
-        cut = data.data_cut
+        read = data.data_cut
+        cut = None if read is None else DataCutInfo(read.identifier, read.taken_at, read.snapshot_sha256)
         report = ReportInput(
             protocol_id=data.protocol_id,
             protocol_version=data.protocol_version,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +25,19 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dermtrial.eligibility.labs import conversion
 from dermtrial.errors import DermtrialError
 from dermtrial.protocol.model import Protocol
-from dermtrial.reports.model import DataCutInfo
 from dermtrial.services.access import Actor, permitted_sites, require
+from dermtrial.services.analysis_reads import (
+    ReadScope,
+    frame_of,
+    local_date,
+    read_adverse_events,
+    read_deviations,
+    read_exposures,
+    read_labs,
+    read_relatedness,
+)
 from dermtrial.services.datacut import canonical_lines
 from dermtrial.services.errors import NotFound
 from dermtrial.services.forms import study_protocol
@@ -38,16 +45,11 @@ from dermtrial.services.studies import only_study
 from dermtrial.store.backup import snapshot
 from dermtrial.store.engine import Database
 from dermtrial.store.models import (
-    AdverseEvent,
     AuditEvent,
     DataCut,
-    Deviation,
     EligibilityEvaluation,
     Exposure,
     FormInstance,
-    LabResult,
-    ReferenceRange,
-    SaeReport,
     Site,
     Study,
     Subject,
@@ -77,6 +79,16 @@ class DataCutChanged(DermtrialError):
 
 
 @dataclass(frozen=True)
+class CutRead:
+    """The data cut the data were read from: its name, when it was taken, its snapshot hash and audit position."""
+
+    identifier: str
+    taken_at: dt.datetime
+    snapshot_sha256: str
+    audit_seq: int
+
+
+@dataclass(frozen=True)
 class AnalysisData:
     """What the analysis reads, as frames (column lists in :func:`load_analysis_data`'s module docstring)."""
 
@@ -92,13 +104,9 @@ class AnalysisData:
     adverse_events: pl.DataFrame
     relatedness: pl.DataFrame
     labs: pl.DataFrame
-    data_cut: DataCutInfo | None
+    data_cut: CutRead | None
     audit_seq: int | None
-    """The audit position the data were read at: the cut's, or the chain head's for live data."""
-
-
-def _date(value: str | None) -> dt.date | None:
-    return None if not value else dt.date.fromisoformat(value[:10])
+    """The audit position of the data cut read; None for live data."""
 
 
 def _find_cut(session: Session, study_id: int, identifier: str) -> DataCut:
@@ -130,37 +138,6 @@ def _verify(session: Session, cut: DataCut) -> None:
         raise DataCutChanged(cut.name, cut.snapshot_sha256, digest.hexdigest(), changes)
 
 
-class _Scope:
-    """The subjects read (study, permitted sites) and, for a cut, the records that belong to it."""
-
-    def __init__(self, session: Session, study_id: int, sites: set[int] | None, audit_seq: int | None) -> None:
-        self.session, self.study_id, self.sites, self.audit_seq = session, study_id, sites, audit_seq
-        self._members: dict[str, set[int]] = {}
-
-    def subjects(self) -> Any:
-        query = select(Subject.id).where(Subject.study_id == self.study_id, Subject.voided.is_(False))
-        if self.sites is not None:
-            query = query.where(Subject.site_id.in_(self.sites))
-        return query
-
-    def members(self, table: str) -> set[int] | None:
-        if self.audit_seq is None:
-            return None
-        if table not in self._members:
-            query = select(AuditEvent.entity_id).where(
-                AuditEvent.event_type == "create", AuditEvent.entity_type == table, AuditEvent.seq <= self.audit_seq
-            )
-            self._members[table] = {int(key) for key in self.session.scalars(query) if key is not None}
-        return self._members[table]
-
-    def rows(self, query: Any, table: str) -> Iterable[Any]:
-        """The rows of ``query`` (whose first column is the record's key) that belong to the cut, if any."""
-        keep = self.members(table)
-        for row in self.session.execute(query):
-            if keep is None or row[0] in keep:
-                yield row
-
-
 def load_analysis_data(
     db: Database, actor: Actor, *, cut: str | None = None, study_id: int | None = None
 ) -> AnalysisData:
@@ -172,14 +149,14 @@ def load_analysis_data(
             require(session, actor, "subject.read")  # raises PermissionDenied naming what the user holds
         study = session.get_one(Study, study_id)
         protocol = study_protocol(session, study_id)
-        info: DataCutInfo | None = None
+        info: CutRead | None = None
         audit_seq: int | None = None
         if cut is not None:
             found = _find_cut(session, study_id, cut)
             _verify(session, found)
-            info = DataCutInfo(found.name, found.created_at, found.snapshot_sha256)
+            info = CutRead(found.name, found.created_at, found.snapshot_sha256, found.audit_seq)
             audit_seq = found.audit_seq
-        scope = _Scope(session, study_id, sites, audit_seq)
+        scope = ReadScope(session, study_id, sites, audit_seq)
         site_query = select(Site.code).where(Site.study_id == study_id).order_by(Site.code)
         if sites is not None:
             site_query = site_query.where(Site.id.in_(sites))
@@ -192,23 +169,19 @@ def load_analysis_data(
             sites=tuple(session.scalars(site_query)),
             subjects=_subjects(scope, labels),
             assessments=_assessments(scope, labels, protocol),
-            exposures=_exposures(scope, labels),
-            deviations=_deviations(scope, labels),
-            adverse_events=_adverse_events(scope, labels),
-            relatedness=_relatedness(scope),
-            labs=_labs(scope, labels, protocol),
+            exposures=read_exposures(scope, labels),
+            deviations=read_deviations(scope, labels),
+            adverse_events=read_adverse_events(scope, labels),
+            relatedness=read_relatedness(scope),
+            labs=read_labs(scope, labels, protocol),
             data_cut=info,
             audit_seq=audit_seq,
         )
 
 
-def _subject_labels(scope: _Scope) -> dict[int, str]:
+def _subject_labels(scope: ReadScope) -> dict[int, str]:
     query = select(Subject.id, Subject.subject_number, Subject.screening_number).where(Subject.id.in_(scope.subjects()))
     return {row[0]: row[1] or row[2] for row in scope.rows(query, "subject")}
-
-
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema)
 
 
 SUBJECT_SCHEMA: dict[str, Any] = {
@@ -230,7 +203,7 @@ SUBJECT_SCHEMA: dict[str, Any] = {
 }
 
 
-def _subjects(scope: _Scope, labels: dict[int, str]) -> pl.DataFrame:
+def _subjects(scope: ReadScope, labels: dict[int, str]) -> pl.DataFrame:
     session = scope.session
     query = (
         select(
@@ -270,15 +243,15 @@ def _subjects(scope: _Scope, labels: dict[int, str]) -> pl.DataFrame:
             {
                 "subject_id": key, "subject": labels[key], "site": site, "screening_number": screening,
                 "status": status, "sex": sex, "birth_year": birth_year, "arm": arm, "enrolled": number is not None,
-                "enrolled_on": _date(enrolled_on), "screen_failure_reasons": failing.get(key, []) if status ==
+                "enrolled_on": local_date(enrolled_on), "screen_failure_reasons": failing.get(key, []) if status ==
                 "screen-failed" else [], "treatment_status": treatment, "discontinuation_reason": reason,
-                "eot_date": None if stop is None else _date(stop[2]), "rater_changes": rater.get(key, 0),
+                "eot_date": None if stop is None else local_date(stop[2]), "rater_changes": rater.get(key, 0),
             }
         )  # fmt: skip
-    return _frame(rows, SUBJECT_SCHEMA)
+    return frame_of(rows, SUBJECT_SCHEMA)
 
 
-def _failed_criteria(scope: _Scope) -> dict[int, list[str]]:
+def _failed_criteria(scope: ReadScope) -> dict[int, list[str]]:
     """Subject → the criteria not satisfied at its last evaluation (``exclusion E3``)."""
     query = (
         select(EligibilityEvaluation.id, EligibilityEvaluation.subject_id, EligibilityEvaluation.criteria)
@@ -298,7 +271,7 @@ def _failed_criteria(scope: _Scope) -> dict[int, list[str]]:
     }
 
 
-def _end_of_treatment(scope: _Scope) -> dict[int, tuple[str, str | None, str | None]]:
+def _end_of_treatment(scope: ReadScope) -> dict[int, tuple[str, str | None, str | None]]:
     """Subject → (EOTSTAT, EOTREAS, EOTDAT) of its end-of-treatment form."""
     query = (
         select(FormInstance.id, FormInstance.subject_id, FormInstance.item_values)
@@ -328,7 +301,7 @@ ASSESSMENT_SCHEMA: dict[str, Any] = {
 }
 
 
-def _assessments(scope: _Scope, labels: dict[int, str], protocol: Protocol) -> pl.DataFrame:
+def _assessments(scope: ReadScope, labels: dict[int, str], protocol: Protocol) -> pl.DataFrame:
     instruments = {f.code: f.instrument for f in protocol.forms if f.instrument in VALUE_KEYS}
     query = (
         select(
@@ -353,176 +326,7 @@ def _assessments(scope: _Scope, labels: dict[int, str], protocol: Protocol) -> p
         rows.append(
             {
                 "subject": labels[subject_id], "parameter": instrument, "form": code, "visit": visit_code,
-                "assessment_date": _date(visit_local), "value": float(value), "instrument_version": version,
+                "assessment_date": local_date(visit_local), "value": float(value), "instrument_version": version,
             }
         )  # fmt: skip
-    return _frame(rows, ASSESSMENT_SCHEMA)
-
-
-EXPOSURE_SCHEMA: dict[str, Any] = {
-    "subject": pl.String,
-    "intervention": pl.String,
-    "kind": pl.String,
-    "product_unit": pl.String,
-    "date": pl.Date,
-    "amount": pl.Float64,
-    "dose_unit": pl.String,
-    "reactions": pl.List(pl.String),
-    "grams_per_week": pl.Float64,
-    "above_limit": pl.Boolean,
-}
-
-
-def _exposures(scope: _Scope, labels: dict[int, str]) -> pl.DataFrame:
-    query = (
-        select(
-            Exposure.id, Exposure.subject_id, Exposure.intervention_code, Exposure.kind, Exposure.product_unit,
-            Exposure.started_local, Exposure.dose_amount, Exposure.dose_unit, Exposure.custody,
-        )
-        .where(Exposure.subject_id.in_(scope.subjects()), Exposure.voided.is_(False))
-        .order_by(Exposure.id)
-    )  # fmt: skip
-    rows: list[dict[str, Any]] = []
-    for _key, subject_id, product, kind, unit_id, started, amount, dose_unit, custody in scope.rows(query, "exposure"):
-        details = custody or {}
-        per_week = details.get("grams_per_week") if kind == "returned" else None
-        rows.append(
-            {
-                "subject": labels[subject_id], "intervention": product, "kind": kind, "product_unit": unit_id,
-                "date": _date(started), "amount": None if amount is None else float(amount), "dose_unit": dose_unit,
-                "reactions": [str(r) for r in details.get("reactions") or []] if kind == "administered" else [],
-                "grams_per_week": None if per_week is None else float(per_week),
-                "above_limit": bool(details.get("above_limit")) if kind == "returned" else None,
-            }
-        )  # fmt: skip
-    return _frame(rows, EXPOSURE_SCHEMA)
-
-
-DEVIATION_SCHEMA: dict[str, Any] = {
-    "subject": pl.String,
-    "category": pl.String,
-    "major": pl.Boolean,
-    "description": pl.String,
-    "date": pl.Date,
-}
-
-
-def _deviations(scope: _Scope, labels: dict[int, str]) -> pl.DataFrame:
-    query = (
-        select(Deviation.id, Deviation.subject_id, Deviation.category, Deviation.major, Deviation.description,
-               Deviation.occurred_local)
-        .where(Deviation.subject_id.in_(scope.subjects()), Deviation.voided.is_(False))
-        .order_by(Deviation.id)
-    )  # fmt: skip
-    rows = [
-        {"subject": labels[s], "category": c, "major": bool(m), "description": d, "date": _date(o)}
-        for _key, s, c, m, d, o in scope.rows(query, "deviation")
-    ]
-    return _frame(rows, DEVIATION_SCHEMA)
-
-
-AE_SCHEMA: dict[str, Any] = {
-    "ae_id": pl.Int64,
-    "subject": pl.String,
-    "term": pl.String,
-    "verbatim": pl.String,
-    "onset": pl.String,
-    "resolved": pl.String,
-    "grade": pl.Int64,
-    "serious": pl.Boolean,
-    "seriousness": pl.String,
-    "outcome": pl.String,
-    "sae_reports": pl.Int64,
-}
-
-
-def _adverse_events(scope: _Scope, labels: dict[int, str]) -> pl.DataFrame:
-    reports_query = (
-        select(SaeReport.id, SaeReport.adverse_event_id)
-        .join(AdverseEvent, AdverseEvent.id == SaeReport.adverse_event_id)
-        .where(AdverseEvent.subject_id.in_(scope.subjects()), SaeReport.voided.is_(False))
-    )
-    reports: dict[int, int] = {}
-    for _key, event_id in scope.rows(reports_query, "sae_report"):
-        reports[event_id] = reports.get(event_id, 0) + 1
-    query = (
-        select(
-            AdverseEvent.id, AdverseEvent.subject_id, AdverseEvent.coded_term, AdverseEvent.term,
-            AdverseEvent.onset_local, AdverseEvent.resolved_local, AdverseEvent.grade, AdverseEvent.serious,
-            AdverseEvent.seriousness, AdverseEvent.outcome,
-        )
-        .where(AdverseEvent.subject_id.in_(scope.subjects()), AdverseEvent.voided.is_(False))
-        .order_by(AdverseEvent.id)
-    )  # fmt: skip
-    rows: list[dict[str, Any]] = []
-    for key, subject_id, coded, verbatim, onset, resolved, grade, serious, criteria, outcome in scope.rows(
-        query, "adverse_event"
-    ):
-        rows.append(
-            {
-                "ae_id": key, "subject": labels[subject_id], "term": coded or verbatim, "verbatim": verbatim,
-                "onset": onset[:10], "resolved": None if resolved is None else resolved[:10], "grade": grade,
-                "serious": bool(serious), "seriousness": "; ".join(str(c) for c in criteria or []),
-                "outcome": outcome, "sae_reports": reports.get(key, 0),
-            }
-        )  # fmt: skip
-    return _frame(rows, AE_SCHEMA)
-
-
-def _relatedness(scope: _Scope) -> pl.DataFrame:
-    query = select(AdverseEvent.id, AdverseEvent.relatedness).where(
-        AdverseEvent.subject_id.in_(scope.subjects()), AdverseEvent.voided.is_(False)
-    )
-    rows = [
-        {"ae_id": key, "intervention": product, "causality": str(causality)}
-        for key, assessed in scope.rows(query, "adverse_event")
-        for product, causality in sorted((assessed or {}).items())
-        if causality is not None
-    ]
-    return _frame(rows, {"ae_id": pl.Int64, "intervention": pl.String, "causality": pl.String})
-
-
-LAB_SCHEMA: dict[str, Any] = {
-    "subject": pl.String,
-    "test": pl.String,
-    "unit": pl.String,
-    "date": pl.Date,
-    "value": pl.Float64,
-    "lln": pl.Float64,
-    "uln": pl.Float64,
-    "grade": pl.Int64,
-}
-
-
-def _labs(scope: _Scope, labels: dict[int, str], protocol: Protocol) -> pl.DataFrame:
-    tests = {t.code: t for t in protocol.safety.lab_tests}
-    ranges = {
-        key: (lower, upper, unit)
-        for key, lower, upper, unit in scope.session.execute(
-            select(ReferenceRange.id, ReferenceRange.lower, ReferenceRange.upper, ReferenceRange.unit)
-            .join(Site, Site.id == ReferenceRange.site_id)
-            .where(Site.study_id == scope.study_id)
-        )
-    }
-    query = (
-        select(LabResult.id, LabResult.subject_id, LabResult.test_code, LabResult.si_value, LabResult.si_unit,
-               LabResult.collected_local, LabResult.reference_range_id, LabResult.grade)
-        .where(LabResult.subject_id.in_(scope.subjects()), LabResult.voided.is_(False))
-        .order_by(LabResult.id)
-    )  # fmt: skip
-    rows: list[dict[str, Any]] = []
-    for _key, subject_id, code, si_value, si_unit, collected, range_id, grade in scope.rows(query, "lab_result"):
-        lln = uln = None
-        test = tests.get(code)
-        if range_id in ranges and test is not None and si_unit is not None:
-            lower, upper, unit = ranges[range_id]
-            factor = conversion(test, unit, si_unit).factor
-            lln = None if lower is None else float(lower * factor)
-            uln = None if upper is None else float(upper * factor)
-        rows.append(
-            {
-                "subject": labels[subject_id], "test": code, "unit": si_unit, "date": _date(collected),
-                "value": None if si_value is None else float(si_value), "lln": lln, "uln": uln, "grade": grade,
-            }
-        )  # fmt: skip
-    return _frame(rows, LAB_SCHEMA)
+    return frame_of(rows, ASSESSMENT_SCHEMA)
