@@ -6,14 +6,11 @@ Screenshots of each page go to docs/screenshots/ (for the user guide).
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -26,7 +23,7 @@ from dermtrial.store.migrate import upgrade
 from dermtrial.web import create_app
 from tests.conftest import NOW, PASSWORD
 from tests.services.conduct_setup import enrolled
-from tests.web.conftest import make_study, settings_for
+from tests.web.conftest import live_server, make_study, settings_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,13 +32,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _seed(db: Database) -> None:
@@ -69,21 +59,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = Database(f"sqlite:///{path}")
     upgrade(db)
     _seed(db)
-    port = _free_port()
     app = create_app(settings_for(f"sqlite:///{path}"), database=db)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        threading.Event().wait(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with live_server(app) as url:
+            yield url
     finally:
-        uv.should_exit = True
-        thread.join()
         db.dispose()
 
 
