@@ -129,13 +129,13 @@ def list_subjects(
 def _subject(session: Session, actor: Actor, subject_id: int) -> SubjectRow:
     allowed = readable_sites(session, actor)
     row = session.execute(
-        select(*_SUBJECT_COLUMNS)
+        select(*_SUBJECT_COLUMNS, Subject.site_id)
         .join(Site, Site.id == Subject.site_id)
         .where(Subject.id == subject_id, Subject.voided.is_(False))
     ).one_or_none()
-    if row is None or (allowed is not None and session.get_one(Subject, subject_id).site_id not in allowed):
+    if row is None or (allowed is not None and row.site_id not in allowed):
         raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
-    return SubjectRow(*row)
+    return SubjectRow(*row[:-1])
 
 
 def get_subject(db: Database, actor: Actor, *, subject_id: int) -> SubjectRow:

@@ -7,9 +7,11 @@ pool); they parse, authenticate, call one service and render.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +28,8 @@ from dermtrial.web.errors import ErrorBody, WebError, from_error, from_http_exce
 from dermtrial.web.i18n import from_accept_language, translator
 from dermtrial.web.security import CSRF_COOKIE, LoginRequired
 from dermtrial.web.settings import Settings
+
+LOG = logging.getLogger("dermtrial.web")
 
 #: Sent with every answer: no framing, no sniffing, no third-party anything.
 SECURITY_HEADERS = {
@@ -84,11 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         flag = "&ended=1" if exc.message else ""
-        from urllib.parse import quote
-
         return RedirectResponse(f"/login?next={quote(target, safe='')}{flag}", status_code=303)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        LOG.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, ErrorBody(500, "internal-error", "the server failed; the error was logged"))
 
     app.add_exception_handler(DermtrialError, on_dermtrial)

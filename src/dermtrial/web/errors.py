@@ -150,7 +150,7 @@ def from_validation(error: RequestValidationError, bounds: dict[str, str] | None
     problems: list[dict[str, Any]] = []
     for raw in error.errors():
         where, path = _location(tuple(raw.get("loc", ())))
-        converted = problems_from_validation_error_dict(raw, path)
+        converted = _problem_from_pydantic(raw, path)
         name = format_path(converted.path)
         allowed = (bounds or {}).get(name) or _allowed_from_pydantic(raw)
         entry = _problem(converted, allowed)
@@ -160,7 +160,7 @@ def from_validation(error: RequestValidationError, bounds: dict[str, str] | None
     return ErrorBody(422, "invalid-input", f"{first['field']}: {first['message']}", problems)
 
 
-def problems_from_validation_error_dict(raw: dict[str, Any], path: tuple[Any, ...]) -> Problem:
+def _problem_from_pydantic(raw: dict[str, Any], path: tuple[Any, ...]) -> Problem:
     """One pydantic error dictionary as a :class:`Problem` with dermtrial's wording."""
     try:
         exc = ValidationError.from_exception_data(
