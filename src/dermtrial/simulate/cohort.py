@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 
 from dermtrial.protocol.model import Protocol
 from dermtrial.simulate._draw import rng_for
+from dermtrial.simulate.background import draw_background
 from dermtrial.simulate.course import Roles, draw_course
 from dermtrial.simulate.model import SimSubject, SiteSpec
 from dermtrial.simulate.params import Params, load_params
@@ -84,6 +85,7 @@ def generate_cohort(
         if subject.eligible:
             eligible += 1
             draw_course(protocol, params, subject, rng, Roles(eligible == serious, eligible == heavy))
+        draw_background(protocol, subject, rng_for(seed, "forms", index))
         yield subject
 
 

@@ -132,6 +132,10 @@ class SimSubject:
     """``completed`` or ``discontinued``; None when never treated."""
     study_end: tuple[str, str] | None = None
     """The final study status and its reason (``completed``, ``withdrew-consent``, ``lost``)."""
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Screening forms other than the instruments, by form code (IC, PSOHX, PRIORTX, MH, PE, PREG, IE)."""
+    vitals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The VS form of every attended visit, by visit code."""
 
     @property
     def eligible(self) -> bool:

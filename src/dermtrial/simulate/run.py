@@ -15,9 +15,10 @@ from typing import TextIO
 from dermtrial.protocol.model import Protocol
 from dermtrial.simulate.cohort import count_eligible, generate_cohort, site_specs
 from dermtrial.simulate.csv_out import HEADER, csv_rows
-from dermtrial.simulate.driver import Filled, fill_subject
+from dermtrial.simulate.driver import fill_subject
 from dermtrial.simulate.model import SimSubject
 from dermtrial.simulate.params import Params, load_params
+from dermtrial.simulate.replay import Filled
 from dermtrial.simulate.setup import open_study
 from dermtrial.store.base import utc_now
 from dermtrial.store.engine import Database
