@@ -119,3 +119,35 @@ def test_pasi_item_sets_hit_targets_up_to_47_exactly_and_are_consistent(target: 
 def test_zung_answers_score_to_their_raw_target(scale: str, raw: int, seed: int) -> None:
     answers = zung_answers(scale, raw, random.Random(seed))
     assert INSTRUMENTS[f"zung-{scale}"].validate_and_score({"items": answers}).to_json()["raw"] == raw
+
+
+def test_courses_follow_the_protocol_in_a_large_cohort() -> None:
+    protocol = load_builtin("NCT03392311")
+    windows = {v.id: (v.offset_days - v.window.before, v.offset_days + v.window.after) for v in protocol.visits}
+    products = {i.id for i in protocol.interventions}
+    outside = missed = 0
+    for subject in generate_cohort(protocol, subjects=200, seed=31):
+        dates = [a.date for a in subject.all_assessments()]
+        assert dates == sorted(dates)
+        if not subject.eligible:
+            assert (subject.visits, subject.infusions, subject.adverse_events) == ([], [], [])
+            continue
+        assert subject.day1 is not None
+        assert subject.consent_at.date() <= subject.screening_date < subject.day1
+        assert subject.infusions[0].started.date() == subject.day1  # day 1 is the first treatment
+        for infusion in subject.infusions:
+            assert infusion.dose == Decimal(2_000_000) * infusion.weight_kg  # 2 x 10^6 cells/kg, weight of that visit
+            assert infusion.prepared < infusion.started < infusion.ended
+        for visit in subject.visits:
+            if visit.date is None:
+                missed += 1
+                continue
+            low, high = windows[visit.code]
+            outside += not low <= (visit.date - subject.day1).days <= high
+        for event in subject.adverse_events:
+            assert set(event.relatedness) == products
+            assert event.stop is None or event.stop >= event.start
+        assert subject.study_end is not None
+        assert subject.study_end[0] in {"completed", "withdrew-consent", "lost"}
+    assert outside > 0  # some visits fall outside their window
+    assert missed > 0  # and some are missed
