@@ -23,6 +23,21 @@ from dermtrial.protocol.model import Protocol
 from dermtrial.reports import display
 from dermtrial.reports.model import Cell, DataCutInfo, Section, Table
 
+LISTING_LIMIT = 200
+"""Listings (subjects, SAEs, infusion reactions, ointment) print at most this many rows; the note says how many
+there are."""
+NAMES_LIMIT = 30
+"""A population lists its subjects by name only up to this size."""
+
+
+def _capped(
+    rows: Sequence[tuple[Cell, ...]], note: str | None = None
+) -> tuple[tuple[tuple[Cell, ...], ...], str | None]:
+    if len(rows) <= LISTING_LIMIT:
+        return tuple(rows), note
+    more = f"The first {LISTING_LIMIT} of {len(rows)} rows are shown."
+    return tuple(rows[:LISTING_LIMIT]), more if note is None else f"{note} {more}"
+
 
 @dataclass(frozen=True)
 class DataSource:
@@ -67,7 +82,8 @@ def populations_section(tables: StudyTables, protocol: Protocol, source: DataSou
     rows: list[tuple[Cell, ...]] = []
     for population in protocol.populations:
         ids = members(tables.adsl, population.id)
-        rows.append((population.label, population.rule, population.description, len(ids), ", ".join(ids) or None))
+        who = ", ".join(ids) if len(ids) <= NAMES_LIMIT else f"{len(ids)} subjects (see the subject-level table)"
+        rows.append((population.label, population.rule, population.description, len(ids), who or None))
     table = Table(
         "Analysis populations",
         ("Population", "Rule", "Definition", "Subjects", "Who"),
@@ -111,16 +127,22 @@ def subjects_section(tables: StudyTables, protocol: Protocol) -> Section:
                 r["major_deviations"],
             )
         )  # fmt: skip
+    rows, note = _capped(
+        treatment,
+        "Populations by id (see Populations); ointment: grams used by returned tubes (dispensed minus returned).",
+    )
     first = Table(
         "Subjects: populations and treatment",
         ("Subject", "Site", "Populations", "First treatment", "Last treatment", "Infusions", "Cells", "Ointment (g)"),
-        tuple(treatment),
-        note="Populations by id (see Populations); ointment: grams used by returned tubes (dispensed minus returned).",
+        rows,
+        note=note,
     )
+    rows, note = _capped(disposition)
     second = Table(
         "Subjects: disposition",
         ("Subject", "Disposition", "Treatment", "Reason", "Rater changes", "Major deviations"),
-        tuple(disposition),
+        rows,
+        note=note,
     )
     return Section("subjects", "Subject-level table", (), (first, second))
 
@@ -182,6 +204,11 @@ def _frame_rows(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[tuple[Cell
     return tuple(out)
 
 
+def _listing(title: str, columns: tuple[str, ...], rows: Sequence[tuple[Cell, ...]]) -> Table:
+    shown, note = _capped(rows)
+    return Table(title, columns, shown, note=note)
+
+
 def _shift_table(shift: pl.DataFrame) -> Table:
     grades = ["0", "1", "2", "3", "4", "missing"]
     rows: list[tuple[Cell, ...]] = []
@@ -200,7 +227,7 @@ def safety_section(tables: StudyTables, protocol: Protocol) -> Section:
     """Adverse events by term and worst grade, by relatedness, SAEs, lab shifts, infusion reactions, ointment."""
     population = tables.safety_population
     grade_columns = [c for c in tables.ae_by_grade.columns if c not in ("term",)]
-    names = {i.id: i.name for i in protocol.interventions}
+    names = {i.id: i.other_names[0] if i.other_names else i.name for i in protocol.interventions}
     related = tables.ae_by_relatedness.with_columns(
         pl.col("intervention").replace_strict(names, default=pl.col("intervention"))
     )
@@ -222,18 +249,18 @@ def safety_section(tables: StudyTables, protocol: Protocol) -> Section:
             _frame_rows(related, ["intervention", "term", "related", "not assessed", "not related"]),
             note="Related: POSSIBLE, PROBABLE or DEFINITE.",
         ),
-        Table(
+        _listing(
             "Serious adverse events",
             ("Subject", "Term", "Onset", "Study day", "Grade", "Criteria", "Outcome", "Treatment-emergent", "Reports"),
             _frame_rows(tables.serious, tables.serious.columns),
         ),
         _shift_table(tables.lab_shift),
-        Table(
+        _listing(
             "Infusion reactions",
             ("Subject", "Date", "Source", "Detail"),
             _frame_rows(tables.infusion_reactions, ["subject", "date", "source", "detail"]),
         ),
-        Table(
+        _listing(
             "Ointment exposure",
             ("Subject", "Tubes dispensed", "Tubes returned", "Grams used", "Highest g/week", "Tubes above limit"),
             _frame_rows(tables.ointment, tables.ointment.columns),
