@@ -204,7 +204,8 @@ def _frame_rows(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[tuple[Cell
     return tuple(out)
 
 
-def _listing(title: str, columns: tuple[str, ...], rows: Sequence[tuple[Cell, ...]]) -> Table:
+def listing_table(title: str, columns: tuple[str, ...], rows: Sequence[tuple[Cell, ...]]) -> Table:
+    """A listing of at most :data:`LISTING_LIMIT` rows, its note saying how many there are when cut."""
     shown, note = _capped(rows)
     return Table(title, columns, shown, note=note)
 
@@ -249,18 +250,18 @@ def safety_section(tables: StudyTables, protocol: Protocol) -> Section:
             _frame_rows(related, ["intervention", "term", "related", "not assessed", "not related"]),
             note="Related: POSSIBLE, PROBABLE or DEFINITE.",
         ),
-        _listing(
+        listing_table(
             "Serious adverse events",
             ("Subject", "Term", "Onset", "Study day", "Grade", "Criteria", "Outcome", "Treatment-emergent", "Reports"),
             _frame_rows(tables.serious, tables.serious.columns),
         ),
         _shift_table(tables.lab_shift),
-        _listing(
+        listing_table(
             "Infusion reactions",
             ("Subject", "Date", "Source", "Detail"),
             _frame_rows(tables.infusion_reactions, ["subject", "date", "source", "detail"]),
         ),
-        _listing(
+        listing_table(
             "Ointment exposure",
             ("Subject", "Tubes dispensed", "Tubes returned", "Grams used", "Highest g/week", "Tubes above limit"),
             _frame_rows(tables.ointment, tables.ointment.columns),
