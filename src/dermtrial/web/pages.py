@@ -23,7 +23,7 @@ from dermtrial.web.security import SESSION_COOKIE, csrf_token, page_session, req
 
 router = APIRouter()
 STATE_ORDER = CELL_STATES
-Session = Annotated[OpenSession, Depends(page_session)]
+PageSession = Annotated[OpenSession, Depends(page_session)]
 CSRF = [Depends(require_csrf)]
 
 
@@ -115,7 +115,7 @@ def logout_submit(request: Request) -> RedirectResponse:
 
 
 @router.get("/account/password", include_in_schema=False)
-def password_page(request: Request, session: Session) -> HTMLResponse:
+def password_page(request: Request, session: PageSession) -> HTMLResponse:
     """The password change form."""
     return render(request, "password.html", {"error": None, "done": False}, session=session)
 
@@ -123,7 +123,7 @@ def password_page(request: Request, session: Session) -> HTMLResponse:
 @router.post("/account/password", include_in_schema=False, dependencies=CSRF)
 def password_submit(
     request: Request,
-    session: Session,
+    session: PageSession,
     current_password: Annotated[str, Form(max_length=256)],
     new_password: Annotated[str, Form(max_length=256)],
     repeat_password: Annotated[str, Form(max_length=256)],
@@ -152,7 +152,7 @@ def password_submit(
 
 @router.post("/account/language", include_in_schema=False, dependencies=CSRF)
 def language_submit(
-    request: Request, session: Session, language: Annotated[str, Form()], next: Annotated[str | None, Form()] = None
+    request: Request, session: PageSession, language: Annotated[str, Form()], next: Annotated[str | None, Form()] = None
 ) -> RedirectResponse:
     """Choose the interface language (kept on the user)."""
     set_language(app_state(request).db, session.actor, language=language, now=utc_now())
@@ -160,7 +160,7 @@ def language_submit(
 
 
 @router.get("/dashboard", include_in_schema=False)
-def dashboard_page(request: Request, session: Session) -> HTMLResponse:
+def dashboard_page(request: Request, session: PageSession) -> HTMLResponse:
     """Enrollment against target, open queries, visits due and overdue, AEs by grade."""
     board = dashboard(app_state(request).db, session.actor, now=utc_now())
     return render(request, "dashboard.html", {"board": board}, session=session)
@@ -168,7 +168,7 @@ def dashboard_page(request: Request, session: Session) -> HTMLResponse:
 
 @router.get("/subjects", include_in_schema=False)
 def matrix_page(
-    request: Request, session: Session, site: Annotated[str | None, Query(max_length=32)] = None
+    request: Request, session: PageSession, site: Annotated[str | None, Query(max_length=32)] = None
 ) -> HTMLResponse:
     """Subjects × visits, each cell coloured by the state of the visit's forms."""
     matrix = subject_matrix(app_state(request).db, session.actor, now=utc_now(), site_code=site or None)
