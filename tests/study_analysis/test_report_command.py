@@ -73,6 +73,11 @@ def test_report_from_the_database_writes_hand_checked_endpoints(small: SmallStud
     assert _close(change["hodges_lehmann"], -15.0)
     assert _close(change["wilcoxon_p"], 0.5)
 
+    nri = report(db_url, "--out", str(tmp_path / "nri"), "--missing", "nri")
+    assert nri.returncode == 0, nri.stderr
+    imputed = json.loads((tmp_path / "nri" / "endpoints.json").read_text(encoding="utf-8"))
+    assert (imputed["missing_data_rule"], imputed["n_imputed"]) == ("nri", 1)  # D, out of window: a non-responder
+
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Live data" in html
     for heading in ("Populations", "Disposition", "Secondary endpoints", "Safety", "Subject-level table"):

@@ -34,7 +34,10 @@ from dermtrial.services.analysis_data import AnalysisData, DataCutChanged, load_
 from dermtrial.services.missing_forms import missing_forms as missing_forms_service
 from dermtrial.store import utc_now
 
-app = typer.Typer(help="Reports read from the study database.", no_args_is_help=True)
+app = typer.Typer(
+    help="The study report from the database (--out DIR), and other reports read from it (missing-forms).",
+    no_args_is_help=True,
+)
 
 ENDPOINTS_FILE = "endpoints.json"
 
