@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from dermtrial.services.access import Actor
 from dermtrial.services.errors import Conflict
@@ -54,20 +56,28 @@ def create_api() -> FastAPI:
 
 
 def bounds_for(request: Request) -> dict[str, str]:
-    """Field name → whole allowed range (``1–200``) for the numeric parameters of the request's route."""
+    """Field name → whole allowed range (``1–200``) of the numeric parameters and body fields of the request's route."""
     route = request.scope.get("route")
     out: dict[str, str] = {}
     if not isinstance(route, APIRoute):
         return out
-    for param in [*route.dependant.query_params, *route.dependant.path_params]:
+    fields: list[tuple[str, FieldInfo]] = [
+        (param.alias, param.field_info) for param in [*route.dependant.query_params, *route.dependant.path_params]
+    ]
+    body = route.body_field.field_info.annotation if route.body_field is not None else None
+    if isinstance(body, type) and issubclass(body, BaseModel):
+        fields.extend(body.model_fields.items())
+    for name, info in fields:
         low = high = None
-        for rule in param.field_info.metadata:
+        for rule in info.metadata:
             low = getattr(rule, "ge", low)
             high = getattr(rule, "le", high)
         if low is not None and high is not None:
-            out[param.alias] = f"{low}–{high}"
+            out[name] = f"{low}–{high}"
         elif low is not None:
-            out[param.alias] = f">= {low}"
+            out[name] = f">= {low}"
+        elif high is not None:
+            out[name] = f"<= {high}"
     return out
 
 
