@@ -38,7 +38,7 @@ from dermtrial.services.analysis_reads import (
     read_labs,
     read_relatedness,
 )
-from dermtrial.services.datacut import canonical_lines
+from dermtrial.services.datacut import SNAPSHOT_TABLES, canonical_lines
 from dermtrial.services.errors import NotFound
 from dermtrial.services.forms import study_protocol
 from dermtrial.services.studies import only_study
@@ -121,21 +121,27 @@ def _find_cut(session: Session, study_id: int, identifier: str) -> DataCut:
     return cut
 
 
-def _verify(session: Session, cut: DataCut) -> None:
+def _verify(session: Session, cut: DataCut, scope: ReadScope) -> None:
+    """Re-compute the cut's hash in this snapshot; refuse it naming the audited changes to its records since."""
     digest = hashlib.sha256()
     for line in canonical_lines(session, cut.study_id, cut.audit_seq):
         digest.update(line)
-    if digest.hexdigest() != cut.snapshot_sha256:
-        changes = [
-            f"event {e.seq} {e.event_type} {e.entity_type} {e.entity_id} {e.field or ''}".rstrip()
-            for e in session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.seq > cut.audit_seq, AuditEvent.event_type != "create")
-                .order_by(AuditEvent.seq)
-                .limit(20)
-            )
-        ]
-        raise DataCutChanged(cut.name, cut.snapshot_sha256, digest.hexdigest(), changes)
+    if digest.hexdigest() == cut.snapshot_sha256:
+        return
+    tables = [model.__tablename__ for model in SNAPSHOT_TABLES]
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.seq > cut.audit_seq, AuditEvent.event_type != "create", AuditEvent.entity_type.in_(tables))
+        .order_by(AuditEvent.seq)
+    )
+    changes: list[str] = []
+    for e in session.scalars(query):
+        members = scope.members(str(e.entity_type)) or set()
+        if e.entity_id is not None and e.entity_id.isdigit() and int(e.entity_id) in members:
+            changes.append(f"event {e.seq} {e.event_type} {e.entity_type} {e.entity_id} {e.field or ''}".rstrip())
+    if not changes:
+        changes = ["no audited change explains the difference: the data were altered outside dermtrial"]
+    raise DataCutChanged(cut.name, cut.snapshot_sha256, digest.hexdigest(), changes)
 
 
 def load_analysis_data(
@@ -145,17 +151,17 @@ def load_analysis_data(
     study_id = study_id if study_id is not None else only_study(db)
     with snapshot(db) as connection, Session(bind=connection) as session:
         sites = permitted_sites(session, actor, "subject.read")
-        if sites is not None and not sites:
-            require(session, actor, "subject.read")  # raises PermissionDenied naming what the user holds
+        # the one permission check (an inactive account or no grant at all raises PermissionDenied naming it)
+        require(session, actor, "subject.read", None if not sites else min(sites))
         study = session.get_one(Study, study_id)
         protocol = study_protocol(session, study_id)
         info: CutRead | None = None
         audit_seq: int | None = None
         if cut is not None:
             found = _find_cut(session, study_id, cut)
-            _verify(session, found)
-            info = CutRead(found.name, found.created_at, found.snapshot_sha256, found.audit_seq)
             audit_seq = found.audit_seq
+            _verify(session, found, ReadScope(session, study_id, sites, audit_seq))
+            info = CutRead(found.name, found.created_at, found.snapshot_sha256, found.audit_seq)
         scope = ReadScope(session, study_id, sites, audit_seq)
         site_query = select(Site.code).where(Site.study_id == study_id).order_by(Site.code)
         if sites is not None:
