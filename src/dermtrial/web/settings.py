@@ -9,6 +9,7 @@ variable                       meaning                                          
 ``DERMTRIAL_ALLOWED_HOSTS``    comma-separated host names the app answers (``*``: any)      ``127.0.0.1,localhost``
 ``DERMTRIAL_DEMO``             demo mode (``true``/``false``): a random secret if none      ``false``
 ``DERMTRIAL_IDLE_MINUTES``     a session ends after this many minutes without a request     ``15`` (1–480)
+``DERMTRIAL_REPORT_DIR``       the study report folder (``dermtrial report --out``), /report  none
 =============================  ===========================================================  ======================
 
 Outside demo mode the app refuses to start without a secret key, or with a placeholder or short one; the refusal
@@ -28,6 +29,7 @@ COOKIE_SECURE_ENV = "DERMTRIAL_COOKIE_SECURE"
 ALLOWED_HOSTS_ENV = "DERMTRIAL_ALLOWED_HOSTS"
 DEMO_ENV = "DERMTRIAL_DEMO"
 IDLE_ENV = "DERMTRIAL_IDLE_MINUTES"
+REPORT_DIR_ENV = "DERMTRIAL_REPORT_DIR"
 
 DEFAULT_DATABASE_URL = "sqlite:///dermtrial.db"
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost")
@@ -67,6 +69,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     demo: bool = False
     idle_minutes: int = DEFAULT_IDLE_MINUTES
+    report_dir: str | None = None
+    """The study report's folder (``dermtrial report --out DIR``); None: the report page says none is configured."""
 
     def __post_init__(self) -> None:
         check_secret(self.secret_key, demo=self.demo)
@@ -98,6 +102,7 @@ class Settings:
             allowed_hosts=hosts,
             demo=demo,
             idle_minutes=idle,
+            report_dir=env.get(REPORT_DIR_ENV, "").strip() or None,
         )
 
 
