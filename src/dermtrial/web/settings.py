@@ -9,7 +9,7 @@ variable                       meaning                                          
 ``DERMTRIAL_ALLOWED_HOSTS``    comma-separated host names the app answers (``*``: any)      ``127.0.0.1,localhost``
 ``DERMTRIAL_DEMO``             demo mode (``true``/``false``): a random secret if none      ``false``
 ``DERMTRIAL_IDLE_MINUTES``     a session ends after this many minutes without a request     ``15`` (1–480)
-``DERMTRIAL_REPORT_DIR``       the study report folder (``dermtrial report --out``), /report  none
+``DERMTRIAL_REPORT_DIR``       the study report folder (``dermtrial report --out``)         none
 =============================  ===========================================================  ======================
 
 Outside demo mode the app refuses to start without a secret key, or with a placeholder or short one; the refusal
