@@ -1,8 +1,9 @@
 """Canonical bytes: the endpoints.json file and the SHA-256 of the analysis input.
 
 - ``endpoints.json`` is UTF-8 JSON, keys sorted, two-space indent, one final line feed, no NaN or infinity, and no
-  timestamp, so the same data always give byte-identical files. Numbers are written as the analysis rounded them
-  (:func:`round_float`: 10 significant digits).
+  timestamp, so the same data always give byte-identical files (the text is that of ``json.dumps(..., indent=2,
+  sort_keys=True, ensure_ascii=False, allow_nan=False)``, written fast by :mod:`dermtrial.analysis.canonical_json`).
+  Numbers are written as the analysis rounded them (:func:`round_float`: 10 significant digits).
 - ``data_sha256`` hashes a canonical text of the input frame that does not depend on where the data came from (CSV or
   database) or on the row order: the line ``dermtrial-pasi-input-1``, then one line per row, rows sorted by subject,
   assessment date (a missing date first) and PASI, each row
@@ -14,12 +15,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
+
+from dermtrial.analysis.canonical_json import dumps
 
 CANONICAL_HEADER = "dermtrial-pasi-input-1"
 SIGNIFICANT_DIGITS = 10
@@ -36,8 +38,7 @@ def round_float(value: float | None) -> float | None:
 
 def endpoints_json_bytes(endpoints: Mapping[str, Any]) -> bytes:
     """The canonical endpoints.json bytes of ``endpoints``: same mapping, same bytes, on every run."""
-    text = json.dumps(endpoints, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-    return (text + "\n").encode("utf-8")
+    return (dumps(endpoints) + "\n").encode("utf-8")
 
 
 def canonical_input_text(assessments: pl.DataFrame) -> str:
