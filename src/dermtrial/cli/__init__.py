@@ -13,6 +13,7 @@ from dermtrial.cli import (
     analyze,
     audit,
     backup,
+    casebook,
     control,
     db,
     demo,
@@ -62,6 +63,7 @@ app.command("analyze")(analyze.analyze)
 app.command("restore")(backup.restore)
 app.command("serve")(serve.serve)
 app.add_typer(token.app, name="token")
+app.command("casebook")(casebook.casebook)
 
 
 def _version(value: bool) -> None:

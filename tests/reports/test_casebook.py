@@ -1,0 +1,103 @@
+"""The subject casebook: every form with values, derived results, signatures and audit history, on both engines;
+refused (as not found) for a user of another site; never identifying data; printed as a PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dermtrial import __version__
+from dermtrial.reports.casebook import write_casebook_pdf
+from dermtrial.services import NotFound
+from dermtrial.services.casebook import casebook
+from tests.conftest import NOW, StudySetup
+from tests.reports.casebook_setup import CasebookCase, carried_subject
+from tests.reports.pages import non_white_fraction, pdf_pages, pdf_text
+
+
+@pytest.fixture
+def carried(study: StudySetup) -> CasebookCase:
+    return carried_subject(study)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("\r", " ").replace("\n", " ").split())
+
+
+def test_the_casebook_holds_every_form_with_values_signatures_and_history(carried: CasebookCase) -> None:
+    book = casebook(carried.db, carried.case.crc, carried.number)
+    assert book.protocol_id == "NCT03392311"
+    assert (book.site_code, book.subject_number, book.status) == ("GZ01", carried.number, "enrolled")
+    forms = {f.form_id: f for f in book.forms}
+    weight = forms[carried.weight_form]
+    assert weight.form_code == "WT"
+    assert {i.code: i.value for i in weight.items}["WEIGHT"] == "72.3"
+    # the first signature was invalidated by the correction, the second one is valid
+    assert [(s.meaning, s.valid) for s in weight.signatures] == [("approved", False), ("reviewed", True)]
+    assert weight.signatures[0].invalidated_reason == (
+        f"signed data changed: item_values of form_instance {weight.form_id}"
+    )
+    change = [e for e in weight.history if e.field == "item_values.WEIGHT"]
+    assert [(e.old, e.new, e.reason, e.username, e.role) for e in change] == [
+        ("70.5", "72.3", "scale read wrongly", "nurse.li", "coordinator")
+    ]
+    assert weight.history[0].event_type == "create"
+    assert {e.occurred_at.replace(tzinfo=None) for e in weight.history} == {NOW.replace(tzinfo=None)}
+    pasi = forms[carried.pasi_form]
+    assert {d.code: d.value for d in pasi.derived}["pasi"] == "12.0"
+    assert pasi.instrument == "pasi PASI-1978/dermtrial-1"
+    assert any(e.entity.startswith("signature") for e in book.other_history)
+    assert book.audit_seq >= max(e.seq for f in book.forms for e in f.history)
+
+
+def test_the_screening_number_finds_the_same_subject(carried: CasebookCase) -> None:
+    by_number = casebook(carried.db, carried.case.pi, carried.number)
+    by_screening = casebook(carried.db, carried.case.pi, by_number.screening_number)
+    assert by_screening == by_number
+
+
+def test_a_user_of_another_site_gets_the_same_answer_as_for_an_unknown_subject(
+    study: StudySetup, carried: CasebookCase
+) -> None:
+    other = study.user("co.sh", "coordinator", "SH02")
+    with pytest.raises(NotFound) as refused:
+        casebook(carried.db, other, carried.number)
+    with pytest.raises(NotFound) as unknown:
+        casebook(carried.db, other, "GZ01-E99")
+    assert str(refused.value).replace(carried.number, "X") == str(unknown.value).replace("GZ01-E99", "X")
+    assert str(refused.value) == f'subject: no subject "{carried.number}"'
+    # a study-wide reader sees it
+    reader = study.user("stat", "statistician", None)
+    assert casebook(carried.db, reader, carried.number).subject_number == carried.number
+
+
+def test_the_pdf_shows_the_forms_the_edit_and_the_signatures(tmp_path: Path, carried: CasebookCase) -> None:
+    book = casebook(carried.db, carried.case.pi, carried.number)
+    out = tmp_path / "out"
+    out.mkdir()
+    path = write_casebook_pdf(book, out / "casebook.pdf", software_version=__version__)
+    assert [p.name for p in out.iterdir()] == ["casebook.pdf"]  # nothing half-written beside it
+    pages = pdf_pages(path)
+    assert 2 <= len(pages) <= 20
+    assert all(non_white_fraction(p) > 0.005 for p in pages)
+    text = pdf_text(path)
+    flat = _flat(text)
+    assert "NCT03392311" in flat
+    assert f"subject {carried.number}" in flat
+    assert "item_values.WEIGHT 70.5 72.3 scale read wrongly" in flat
+    assert "INVALIDATED" in flat
+    assert "reviewed" in flat
+    assert "valid" in flat
+    assert "Body weight" in flat or "WEIGHT" in flat
+    for number, page in enumerate(text.split("\f"), start=1):
+        assert f"Page {number} of {len(pages)}" in _flat(page)
+
+
+def test_identifying_data_never_enter_the_casebook(tmp_path: Path, carried: CasebookCase) -> None:
+    from dermtrial.services.casebook import IDENTITY_TABLE
+
+    book = casebook(carried.db, carried.case.pi, carried.number)
+    every = [*book.other_history, *(e for f in book.forms for e in f.history)]
+    assert all(not e.entity.startswith(IDENTITY_TABLE) for e in every)
+    assert all("hmac-sha256:" not in (e.old or "") + (e.new or "") for e in every)
