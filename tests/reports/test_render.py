@@ -4,6 +4,7 @@ accessible markup, and the PDF has non-empty A4 pages with the protocol id and t
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,7 @@ def test_responders_and_change_from_baseline_show_the_endpoints(eight: ReportFil
 
 
 def test_the_missing_list_names_each_subject_and_why(eight: ReportFiles) -> None:
-    rows = read_page(eight.html).table("Subjects with a missing or out-of-window week-12 value").rows
+    rows = read_page(eight.html).table("Subjects without a computable improvement").rows
     assert rows == [
         ["01-007", "24.0", "—", "week-12 value out of window (days 82–88)", "day 92: PASI 6.0"],
         ["01-008", "0.0", "0.0", "baseline PASI 0: improvement not computable", "—"],
@@ -216,7 +217,7 @@ def test_one_subject_shows_its_values_and_no_sd(tmp_path: Path) -> None:
     summary = dict(map(tuple, page.table("PASI improvement at week 12 (%): summary").rows))
     assert summary["Standard deviation"] == "—"
     assert summary["95 % CI of the mean (t)"] == "—"
-    assert page.table("Subjects with a missing or out-of-window week-12 value").rows == [["No rows."]]
+    assert page.table("Subjects without a computable improvement").rows == [["No rows."]]
 
 
 def test_the_same_input_gives_the_same_html_and_figures(tmp_path: Path) -> None:
@@ -233,3 +234,44 @@ def test_a_second_report_into_the_same_folder_replaces_the_figures_and_keeps_oth
     files = write_report(tmp_path, builders.report_one())
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(p.name for p in files.figures)
     assert (tmp_path / "endpoints.json").read_text(encoding="utf-8") == "{}"
+
+
+def test_keys_beyond_the_contract_are_shown_when_present(tmp_path: Path) -> None:
+    report = builders.report_eight(sections=False, labs=False)
+    endpoints = builders.endpoints_eight()
+    endpoints["primary"]["per_subject"][6]["not_evaluable"] = "no week12 PASI in the window (study days 82–88)"
+    endpoints["change_from_baseline"].update(
+        n=7,
+        wilcoxon_method="exact",
+        wilcoxon_statistic=1.0,
+        wilcoxon_n_nonzero=6,
+        exploratory=True,
+        label="descriptive only",
+        unit="PASI points",
+        not_computable=None,
+    )
+    endpoints.update(
+        n_imputed=0,
+        population={"label": "full analysis set", "n": 8},
+        missing_data_statement="No value is imputed.",
+    )
+    files = write_report(tmp_path, replace(report, endpoints=endpoints))
+    page = read_page(files.html)
+    change = page.table("Change in PASI from baseline to week 12")
+    assert dict(map(tuple, change.rows)) == {
+        "Mean change (PASI points)": "-8.3",
+        "Wilcoxon signed-rank p (exploratory)": "0.06250",
+        "Hodges–Lehmann estimate (PASI points)": "-7.8",
+        "n (baseline and week 12)": "7",
+        "Wilcoxon method": "exact",
+        "Wilcoxon statistic": "1.0",
+        "Non-zero differences (Wilcoxon)": "6",
+    }
+    summary = dict(map(tuple, page.table("PASI improvement at week 12 (%): summary").rows))
+    assert summary["Imputed"] == "0"
+    missing = page.table("Subjects without a computable improvement").rows
+    assert missing[0][3] == "no week12 PASI in the window (study days 82–88)"
+    html = files.html.read_text(encoding="utf-8")
+    assert "Population analysed: full analysis set (n = 8)." in html
+    assert "Missing-data rule: observed. No value is imputed." in html
+    assert "Unit: PASI points. Wilcoxon p: descriptive only." in html

@@ -133,10 +133,30 @@ def primary_tables(endpoints: Mapping[str, Any]) -> tuple[Shown, Shown]:
             ("Median", display.percent(stats.get("median"))),
             ("Minimum", display.percent(stats.get("min"))),
             ("Maximum", display.percent(stats.get("max"))),
+            *((("Imputed", display.integer(endpoints["n_imputed"])),) if "n_imputed" in endpoints else ()),
         ),
-        f"Missing-data rule: {endpoints.get('missing_data_rule', 'observed')}.",
+        _missing_note(endpoints),
     )
     return subjects, summary
+
+
+def _missing_note(endpoints: Mapping[str, Any]) -> str:
+    statement = endpoints.get("missing_data_statement")
+    rule = endpoints.get("missing_data_rule", "observed")
+    if isinstance(statement, str) and statement:
+        return f"Missing-data rule: {rule}. {statement}"
+    return f"Missing-data rule: {rule}."
+
+
+def population_text(endpoints: Mapping[str, Any]) -> str | None:
+    """The analysed population as endpoints.json names it (a label and n, or a text), or None."""
+    population = endpoints.get("population")
+    if isinstance(population, str):
+        return population
+    if isinstance(population, Mapping) and isinstance(population.get("label"), str):
+        n = population.get("n")
+        return f"{population['label']} (n = {display.integer(n)})" if isinstance(n, int) else population["label"]
+    return None
 
 
 def responders_table(endpoints: Mapping[str, Any]) -> Shown:
@@ -159,34 +179,59 @@ def responders_table(endpoints: Mapping[str, Any]) -> Shown:
     )
 
 
-_CHANGE_KEYS = {"mean", "wilcoxon_p", "hodges_lehmann"}
+_CHANGE_EXTRAS: dict[str, tuple[str, str]] = {
+    "n": ("n (baseline and week 12)", "integer"),
+    "wilcoxon_method": ("Wilcoxon method", "text"),
+    "wilcoxon_statistic": ("Wilcoxon statistic", "one-decimal"),
+    "wilcoxon_n_nonzero": ("Non-zero differences (Wilcoxon)", "integer"),
+    "not_computable": ("Not computable", "text"),
+}
+"""Keys the analysis may add to ``change_from_baseline``: their row heading and display rule."""
+_CHANGE_NOTES = ("label", "unit")  # printed in the note under the table
+_CHANGE_SILENT = {"mean", "wilcoxon_p", "hodges_lehmann", "exploratory"}
+
+
+def _generic(value: object) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return display.integer(value)
+    if isinstance(value, float):
+        return display.fixed(value, 1)
+    return None
 
 
 def change_table(endpoints: Mapping[str, Any]) -> Shown:
-    """Change from baseline (week 12 − baseline): mean, exploratory Wilcoxon p, Hodges–Lehmann estimate."""
+    """Change from baseline (week 12 − baseline): mean, exploratory Wilcoxon p, Hodges–Lehmann estimate, and what
+    else the analysis states about them (n, the Wilcoxon method …)."""
     change = _mapping(endpoints.get("change_from_baseline"))
     rows: list[tuple[str, str]] = [
         ("Mean change (PASI points)", display.pasi(change.get("mean"))),
         ("Wilcoxon signed-rank p (exploratory)", display.p_value(change.get("wilcoxon_p"))),
         ("Hodges–Lehmann estimate (PASI points)", display.pasi(change.get("hodges_lehmann"))),
     ]
-    for key in sorted(set(change) - _CHANGE_KEYS):
-        value = change[key]
-        if isinstance(value, str):
-            rows.append((key.replace("_", " ").capitalize(), value))
-        elif isinstance(value, bool):
-            rows.append((key.replace("_", " ").capitalize(), "yes" if value else "no"))
-        elif isinstance(value, int):
-            rows.append((key.replace("_", " ").capitalize(), display.integer(value)))
-        elif isinstance(value, float):
-            rows.append((key.replace("_", " ").capitalize(), display.pasi(value)))
-    return Shown(
-        "Change in PASI from baseline to week 12",
-        ("Statistic", "Value"),
-        tuple(rows),
+    for key, (heading, rule) in _CHANGE_EXTRAS.items():
+        value = change.get(key)
+        if value is None:
+            continue
+        shown = display.integer(value) if rule == "integer" else _generic(value)
+        if shown is not None:
+            rows.append((heading, shown))
+    known = _CHANGE_SILENT | set(_CHANGE_EXTRAS) | set(_CHANGE_NOTES)
+    for key in sorted(set(change) - known):
+        shown = _generic(change[key])
+        if shown is not None:
+            rows.append((key.replace("_", " ").capitalize(), shown))
+    unit, label = change.get("unit"), change.get("label")
+    note = (
         "Change = week 12 − baseline (negative = better). No hypothesis test was registered: the p-value is "
-        "exploratory.",
+        "exploratory."
     )
+    if isinstance(unit, str) and isinstance(label, str):
+        note = f"Unit: {unit}. Wilcoxon p: {label}."
+    return Shown("Change in PASI from baseline to week 12", ("Statistic", "Value"), tuple(rows), note)
 
 
 def missing_table(endpoints: Mapping[str, Any], pasi: pl.DataFrame, window: tuple[int, int]) -> Shown:
@@ -199,8 +244,9 @@ def missing_table(endpoints: Mapping[str, Any], pasi: pl.DataFrame, window: tupl
         subject = str(row.get("subject"))
         baseline, week12 = row.get("baseline"), row.get("week12")
         nearest = _nearest_outside(pasi, subject, window) if week12 is None else None
-        if isinstance(row.get("reason"), str):
-            reason = str(row["reason"])
+        given = row.get("not_evaluable") or row.get("reason")
+        if isinstance(given, str):
+            reason = given
         elif baseline is None:
             reason = "no usable baseline"
         elif baseline == 0:
@@ -215,7 +261,7 @@ def missing_table(endpoints: Mapping[str, Any], pasi: pl.DataFrame, window: tupl
             reason = "improvement not computable"
         rows.append((subject, display.pasi(baseline), display.pasi(week12), reason, nearest or display.MISSING))
     return Shown(
-        "Subjects with a missing or out-of-window week-12 value",
+        "Subjects without a computable improvement",
         ("Subject", "Baseline PASI", "Week-12 PASI", "Reason", "Nearest assessment outside the window"),
         tuple(rows),
         None if rows else "Every subject has a computable improvement.",
@@ -273,6 +319,7 @@ def render_html(
         report=report,
         data_sha256=str(report.endpoints.get("data_sha256") or display.MISSING),
         missing_rule=str(report.endpoints.get("missing_data_rule", "observed")),
+        population=population_text(report.endpoints),
         generated_at=report.generated_at.isoformat() if report.generated_at else None,
         contents=contents,
         before=before,
