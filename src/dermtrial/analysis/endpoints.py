@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import repeat
 from typing import Any
 
 import polars as pl
@@ -61,71 +62,100 @@ def _no_week12(window: AnalysisWindow, rule: MissingRule) -> str:
     return text
 
 
-def _reason(treated: bool, baseline: int | None, followup: int | None, no_week12: str) -> str | None:
-    """Why a subject's improvement is not computable, or None when it is."""
-    if not treated:
-        return NEVER_TREATED
-    reasons = []
-    if baseline is None:
-        reasons.append(NO_BASELINE)
-    elif baseline == 0:
-        reasons.append(BASELINE_ZERO)
-    if followup is None:
-        reasons.append(no_week12)
-    return "; ".join(reasons) or None
+def _reason_expr(no_week12: str) -> pl.Expr:
+    """Why a subject's improvement is not computable (null when it is): never treated; else no baseline or a
+    baseline of 0, and no follow-up value, joined by "; "."""
+    baseline = pl.col("baseline_tenths")
+    parts = pl.concat_str(
+        pl.when(baseline.is_null()).then(pl.lit(NO_BASELINE)).when(baseline == 0).then(pl.lit(BASELINE_ZERO)),
+        pl.when(pl.col("followup_tenths").is_null()).then(pl.lit(no_week12)),
+        separator="; ",
+        ignore_nulls=True,
+    )
+    return (
+        pl.when(pl.col("first_treatment_date").is_null())
+        .then(pl.lit(NEVER_TREATED))
+        .when(parts != "")
+        .then(parts)
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+    )
 
 
-def _tenths(value: int | None) -> float | None:
-    return None if value is None else value / 10
+@dataclass(frozen=True)
+class _Subjects:
+    """The per-subject results: the JSON objects (sorted by subject) and, beside them, the exact values the
+    statistics use: the improvement correctly rounded to a float (Python divides integers with one rounding; so does
+    polars on the same integers as floats) and the change in tenths, each None when not computable."""
+
+    objects: list[dict[str, Any]]
+    improvements: list[float | None]
+    changes_tenths: list[int | None]
+    flags: dict[int, list[bool | None]]
 
 
-def _per_subject(chosen: pl.DataFrame, window: AnalysisWindow, rule: MissingRule) -> list[dict[str, Any]]:
-    """One object per subject (sorted by subject). ``_improvement`` (the exact improvement, correctly rounded to a
-    float: Python divides integers with one rounding) and ``_change_tenths`` are internal and dropped from the JSON."""
-    no_week12 = _no_week12(window, rule)
-    missing_flags = {f"pasi{t}": False if rule == "nri" else None for t in RESPONSE_THRESHOLDS}
-    columns = chosen.select(
+def _tenths(values: list[int | None]) -> list[float | None]:
+    """Whole tenths as PASI floats, divided in Python (one correctly rounded division: 393 → 39.3; polars divides
+    by multiplying by 0.1 and would write 39.300000000000004)."""
+    return [None if value is None else value / 10 for value in values]
+
+
+def _per_subject(chosen: pl.DataFrame, window: AnalysisWindow, rule: MissingRule) -> _Subjects:
+    """One object per subject (``chosen`` is sorted by subject), built from columns."""
+    baseline, followup = pl.col("baseline_tenths"), pl.col("followup_tenths")
+    frame = chosen.with_columns(reason=_reason_expr(_no_week12(window, rule))).select(
         "subject",
         pl.col("first_treatment_date").dt.strftime("%Y-%m-%d"),
-        "baseline_tenths",
+        baseline,
         "baseline_study_day",
-        "followup_tenths",
+        followup,
         "followup_study_day",
-        "imputed",
-    ).get_columns()
-    out = []
-    for subject, first, baseline, baseline_day, followup, followup_day, imputed in zip(
-        *(c.to_list() for c in columns), strict=True
-    ):
-        reason = _reason(first is not None, baseline, followup, no_week12)
-        if reason is None:
-            improvement: float | None = 100 * (baseline - followup) / baseline
-            flags: dict[str, bool | None] = {
-                f"pasi{t}": is_responder(baseline, followup, t) for t in RESPONSE_THRESHOLDS
-            }
-        else:
-            improvement, flags = None, dict(missing_flags)
-            if rule == "nri":
-                imputed = "nri"
-        change = None if baseline is None or followup is None else followup - baseline
-        out.append(
-            {
-                "subject": subject,
-                "first_treatment_date": first,
-                "baseline": _tenths(baseline),
-                "baseline_study_day": baseline_day,
-                "week12": _tenths(followup),
-                "week12_study_day": followup_day,
-                "change": _tenths(change),
-                "improvement_percent": round_float(improvement),
-                "responders": flags,
-                "imputed": imputed,
-                "not_evaluable": reason,
-                "_improvement": improvement,
-                "_change_tenths": change,
-            }
+        (followup - baseline).alias("change_tenths"),
+        pl.when(pl.col("reason").is_not_null() & pl.lit(rule == "nri"))
+        .then(pl.lit("nri"))
+        .otherwise(pl.col("imputed"))
+        .alias("imputed"),
+        "reason",
+    )
+    column = {name: frame[name].to_list() for name in frame.columns}
+    baselines, followups = column["baseline_tenths"], column["followup_tenths"]
+    # Python divides the exact integers with one correct rounding, as before and as the tests pin
+    improvements: list[float | None] = [
+        None if reason is not None else 100 * (b - f) / b
+        for b, f, reason in zip(baselines, followups, column["reason"], strict=True)
+    ]
+    evaluable = [i for i, value in enumerate(improvements) if value is not None]
+    missing_flag = False if rule == "nri" else None
+    flags: dict[int, list[bool | None]] = {}
+    for threshold in RESPONSE_THRESHOLDS:
+        decided = map(is_responder, [baselines[i] for i in evaluable], [followups[i] for i in evaluable],
+                      repeat(threshold))  # fmt: skip
+        flags[threshold] = [missing_flag] * len(improvements)
+        for i, flag in zip(evaluable, decided, strict=True):
+            flags[threshold][i] = flag
+    names = [f"pasi{t}" for t in RESPONSE_THRESHOLDS]
+    responders = [dict(zip(names, row, strict=True)) for row in zip(*flags.values(), strict=True)]
+    objects = [
+        {
+            "subject": subject,
+            "first_treatment_date": first,
+            "baseline": baseline_value,
+            "baseline_study_day": baseline_day,
+            "week12": week12,
+            "week12_study_day": week12_day,
+            "change": change,
+            "improvement_percent": improvement,
+            "responders": flags_of_subject,
+            "imputed": imputed,
+            "not_evaluable": reason,
+        }
+        for subject, first, baseline_value, baseline_day, week12, week12_day, change, improvement, flags_of_subject,
+        imputed, reason in zip(
+            column["subject"], column["first_treatment_date"], _tenths(baselines), column["baseline_study_day"],
+            _tenths(followups), column["followup_study_day"], _tenths(column["change_tenths"]),
+            map(round_float, improvements), responders, column["imputed"], column["reason"], strict=True,
         )
-    return out
+    ]  # fmt: skip
+    return _Subjects(objects, improvements, column["change_tenths"], flags)
 
 
 def _summary_json(values: list[float]) -> dict[str, Any]:
@@ -141,15 +171,14 @@ def _summary_json(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _responders(subjects: list[dict[str, Any]], rule: MissingRule) -> dict[str, Any]:
-    counted = subjects if rule == "nri" else [s for s in subjects if s["_improvement"] is not None]
+def _responders(subjects: _Subjects, rule: MissingRule) -> dict[str, Any]:
+    counted = [True] * len(subjects.improvements) if rule == "nri" else [v is not None for v in subjects.improvements]
+    of = sum(counted)
     out: dict[str, Any] = {}
     for threshold in RESPONSE_THRESHOLDS:
-        key = f"pasi{threshold}"
-        k = sum(1 for s in counted if s["responders"][key])
-        of = len(counted)
+        k = sum(1 for flag, count in zip(subjects.flags[threshold], counted, strict=True) if count and flag)
         interval = clopper_pearson(k, of)
-        out[key] = {
+        out[f"pasi{threshold}"] = {
             "threshold_percent": threshold,
             "n": k,
             "of": of,
@@ -160,8 +189,8 @@ def _responders(subjects: list[dict[str, Any]], rule: MissingRule) -> dict[str, 
     return out
 
 
-def _change(subjects: list[dict[str, Any]]) -> dict[str, Any]:
-    differences = [s["_change_tenths"] for s in subjects if s["_change_tenths"] is not None]
+def _change(changes_tenths: list[int | None]) -> dict[str, Any]:
+    differences = [d for d in changes_tenths if d is not None]
     n = len(differences)
     test = wilcoxon_signed_rank(differences)
     estimate = hodges_lehmann(differences)
@@ -222,16 +251,16 @@ def analyse_pasi(
     frame = check_assessment_frame(assessments)
     chosen = apply_missing_rule(select_timepoints(frame, window), rule)
     subjects = _per_subject(chosen, window, rule)
-    improvements = [s["_improvement"] for s in subjects if s["_improvement"] is not None]
-    n_missing = len(subjects) - len(improvements)
-    n_imputed = n_missing if rule == "nri" else sum(1 for s in subjects if s["imputed"] == "locf")
+    improvements = [value for value in subjects.improvements if value is not None]
+    n_missing = len(subjects.objects) - len(improvements)
+    n_imputed = n_missing if rule == "nri" else sum(1 for s in subjects.objects if s["imputed"] == "locf")
     endpoints: dict[str, Any] = {
         "format": FORMAT,
         "protocol": protocol.identity.registry_id,
         "protocol_version": protocol.version,
         "endpoint": window.endpoint_id,
         "data_sha256": data_sha256(frame),
-        "population": {"label": population or "every subject in the input", "n": len(subjects)},
+        "population": {"label": population or "every subject in the input", "n": len(subjects.objects)},
         "window": window.to_json(),
         "missing_data_rule": rule,
         "missing_data_statement": statement(rule, window),
@@ -240,11 +269,11 @@ def analyse_pasi(
         "primary": {
             "n": len(improvements),
             "n_missing": n_missing,
-            "per_subject": [{k: v for k, v in s.items() if not k.startswith("_")} for s in subjects],
+            "per_subject": subjects.objects,
             "improvement_percent": _summary_json(improvements),
         },
         "responders": _responders(subjects, rule),
-        "change_from_baseline": _change(subjects),
+        "change_from_baseline": _change(subjects.changes_tenths),
     }
     return PasiAnalysis(
         endpoints=endpoints,
