@@ -117,3 +117,36 @@ def test_a_birth_date_is_kept_in_the_identity_table_and_the_form_and_the_trail_k
     with pytest.raises(ReasonRequired):
         save_form(study.db, li, subject_id=subject, form_code="DM", form_id=saved.form_id, expected_version=1,
                   item_values={"BRTHDAT": "1980-03-01"}, now=NOW)  # fmt: skip
+
+
+def test_a_complete_zung_sas_form_is_scored_from_its_numbered_items(study: StudySetup) -> None:
+    # All 20 answers 2: the 15 forward items count 2, the 5 reverse items (5, 9, 13, 17, 19) count 5 - 2 = 3,
+    # raw 30 + 15 = 45, index 45 x 1.25 = 56.25 -> 56 by the protocol's integer-part conversion.
+    li = study.user("li", "coordinator", "GZ01")
+    subject = add_subject(study, li)
+    answers = {f"SAS{n:02d}": 2 for n in range(1, 21)}
+    saved = save_form(study.db, li, subject_id=subject, form_code="SAS", item_values=answers, status="complete", now=NOW)
+    assert saved.derived is not None
+    assert saved.derived["raw"] == 45
+    assert saved.derived["index"] == 56
+
+
+def test_a_complete_zung_form_with_an_unanswered_item_is_stored_as_not_computable(study: StudySetup) -> None:
+    li = study.user("li", "coordinator", "GZ01")
+    subject = add_subject(study, li)
+    answers: dict[str, object] = {f"SDS{n:02d}": 1 for n in range(1, 21)}
+    answers["SDS07"] = None
+    saved = save_form(study.db, li, subject_id=subject, form_code="SDS", item_values=answers, status="complete", now=NOW)
+    assert saved.derived is not None
+    assert saved.derived["index"] is None
+    assert "7" in str(saved.derived)
+
+
+def test_every_scoring_rule_version_and_instrument_name_fit_their_columns() -> None:
+    # PostgreSQL refuses a value longer than a VARCHAR's length where SQLite stores it: check the lengths here.
+    from dermtrial.instruments import INSTRUMENTS
+
+    columns = FormInstance.__table__.c
+    for entry in INSTRUMENTS.values():
+        assert len(entry.metadata.version) <= columns.instrument_version.type.length, entry.name
+        assert len(entry.name) <= columns.instrument_code.type.length, entry.name

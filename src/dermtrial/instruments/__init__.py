@@ -51,6 +51,27 @@ class Instrument:
         ValidationError)."""
         return self.score(self.input_model.model_validate(data))
 
+    def input_from_form_items(self, values: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The scorer's input object from a form's flat item values (item code → value; None = unanswered).
+
+        A questionnaire whose model takes an ordered ``items`` list (Zung SAS and SDS: items ``SAS01``…``SAS20``) gets
+        its answers in questionnaire order, an unanswered item as null; any other instrument nests its dotted codes
+        (``head.erythema`` → ``{"head": {"erythema": …}}``) and leaves unanswered items out. ``options`` are further
+        fields of the model that come from the protocol, not the form (the Zung ``conversion``).
+        """
+        if "items" in self.input_model.model_fields:
+            return {"items": [values.get(item.code) for item in self.metadata.items], **options}
+        nested: dict[str, Any] = {}
+        for code, value in values.items():
+            if value is None:
+                continue
+            *parents, leaf = code.split(".")
+            target = nested
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = value
+        return {**nested, **options}
+
 
 INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
     {

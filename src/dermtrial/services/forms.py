@@ -117,7 +117,7 @@ def save_form(
                 _check_visit(session, visit_id, subject_id)
             ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
             values = _keep_identifying_apart(work, subject, site_code, item_values)
-            derived, instrument, version = _score(form_def, values, status)
+            derived, instrument, version = _score(form_def, values, status, protocol)
             record = FormInstance(
                 subject_id=subject.id,
                 visit_id=visit_id,
@@ -138,7 +138,7 @@ def save_form(
         before = before_change(session, located)  # a locked form is refused
         check_items(form_def, item_values, codelists)
         merged = {**stored.item_values, **_keep_identifying_apart(work, subject, site_code, item_values)}
-        derived, instrument, version = _score(form_def, merged, status)
+        derived, instrument, version = _score(form_def, merged, status, protocol)
         changes: dict[str, Any] = {"item_values": merged, "status": status, "derived": derived}
         changes.update(instrument_code=instrument, instrument_version=version)
         work.change(
@@ -192,22 +192,19 @@ def _codelists(protocol: Protocol) -> dict[str, dict[str, str]]:
     return found
 
 
-def _score(form_def: Form, values: dict[str, Any], status: str) -> tuple[dict[str, Any] | None, str | None, str | None]:
-    """Score a complete instrument form: (result, instrument, scoring version), kept beside the items."""
+def _score(
+    form_def: Form, values: dict[str, Any], status: str, protocol: Protocol
+) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """Score a complete instrument form: (result, instrument, scoring version), kept beside the items.
+
+    The Zung scales are converted to their index with the protocol's ``settings.zung_conversion``.
+    """
     if form_def.instrument is None or status != "complete":
         return None, None, None
     entry = INSTRUMENTS[form_def.instrument]
-    nested: dict[str, Any] = {}
-    for code, value in values.items():
-        if value is None:
-            continue
-        *parents, leaf = code.split(".")
-        target = nested
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
+    options = {"conversion": protocol.settings.zung_conversion} if entry.name.startswith("zung-") else {}
     try:
-        result = entry.validate_and_score(nested)
+        result = entry.validate_and_score(entry.input_from_form_items(values, **options))
     except ValidationError as exc:
         raise InvalidInput(problems_from_validation_error(exc, prefix=("item_values",))) from None
     return result.to_json(), entry.name, result.version

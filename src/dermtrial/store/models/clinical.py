@@ -46,7 +46,7 @@ class FormInstance(Created, Updated, Versioned, Voidable, Base):
     """Result derived by the core (a PASI total, a Zung index), or a "not computable" result with its reason."""
     instrument_code: Mapped[str | None] = mapped_column(String(32))
     """The instrument that computed ``derived`` (``pasi``)."""
-    instrument_version: Mapped[str | None] = mapped_column(String(32))
+    instrument_version: Mapped[str | None] = mapped_column(String(64))
     """Version of the instrument's scoring rule, so a later rule change never rewrites history silently."""
 
 
