@@ -125,7 +125,9 @@ def test_a_complete_zung_sas_form_is_scored_from_its_numbered_items(study: Study
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)
     answers = {f"SAS{n:02d}": 2 for n in range(1, 21)}
-    saved = save_form(study.db, li, subject_id=subject, form_code="SAS", item_values=answers, status="complete", now=NOW)
+    saved = save_form(
+        study.db, li, subject_id=subject, form_code="SAS", item_values=answers, status="complete", now=NOW
+    )
     assert saved.derived is not None
     assert saved.derived["raw"] == 45
     assert saved.derived["index"] == 56
@@ -136,7 +138,9 @@ def test_a_complete_zung_form_with_an_unanswered_item_is_stored_as_not_computabl
     subject = add_subject(study, li)
     answers: dict[str, object] = {f"SDS{n:02d}": 1 for n in range(1, 21)}
     answers["SDS07"] = None
-    saved = save_form(study.db, li, subject_id=subject, form_code="SDS", item_values=answers, status="complete", now=NOW)
+    saved = save_form(
+        study.db, li, subject_id=subject, form_code="SDS", item_values=answers, status="complete", now=NOW
+    )
     assert saved.derived is not None
     assert saved.derived["index"] is None
     assert "7" in str(saved.derived)
