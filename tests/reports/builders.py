@@ -260,3 +260,55 @@ def report_zero(*, labs: bool = False) -> ReportInput:
         else None
     )
     return ReportInput(PROTOCOL, "1.2", TITLE, "empty.csv", endpoints, pasi, "0.1.0", labs=lab_frame)
+
+
+def report_many(subjects: int) -> ReportInput:
+    """A large study: baseline 10.0 + (i mod 50) / 10, week 12 at day 85 = baseline × (i mod 11) / 10, except every
+    tenth subject, whose only later assessment is on day 95; labs for ALT on days 1 and 85."""
+    per: list[dict[str, Any]] = []
+    pasi_rows: dict[str, list[Any]] = {"subject": [], "study_day": [], "pasi": [], "analysis_visit": []}
+    labs: dict[str, list[Any]] = {
+        k: [] for k in ("subject", "test", "unit", "study_day", "value", "lln", "uln", "grade")
+    }
+    for i in range(subjects):
+        subject = f"S{i:06d}"
+        baseline = round(10.0 + (i % 50) / 10, 1)
+        week12 = round(baseline * (i % 11) / 10, 1)
+        missing = i % 10 == 9
+        improvement = None if missing else (baseline - week12) / baseline * 100
+        per.append(
+            {
+                "subject": subject,
+                "baseline": baseline,
+                "week12": None if missing else week12,
+                "week12_study_day": None if missing else 85,
+                "improvement_percent": improvement,
+            }
+        )
+        for day, value, visit in (
+            (1, baseline, "baseline"),
+            (95 if missing else 85, week12, None if missing else "week12"),
+        ):
+            pasi_rows["subject"].append(subject)
+            pasi_rows["study_day"].append(day)
+            pasi_rows["pasi"].append(value)
+            pasi_rows["analysis_visit"].append(visit)
+        for day in (1, 85):
+            labs["subject"].append(subject)
+            labs["test"].append("ALT")
+            labs["unit"].append("U/L")
+            labs["study_day"].append(day)
+            labs["value"].append(20.0 + (i % 30))
+            labs["lln"].append(7.0)
+            labs["uln"].append(40.0)
+            labs["grade"].append(1 if 20 + (i % 30) > 40 else 0)
+    endpoints = endpoints_eight()
+    endpoints["primary"] = {
+        **endpoints["primary"],
+        "per_subject": per,
+        "n": subjects - subjects // 10,
+        "n_missing": subjects // 10,
+    }
+    return ReportInput(
+        PROTOCOL, "1.2", TITLE, "many.csv", endpoints, pl.DataFrame(pasi_rows), "0.1.0", labs=pl.DataFrame(labs)
+    )

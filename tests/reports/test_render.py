@@ -275,3 +275,19 @@ def test_keys_beyond_the_contract_are_shown_when_present(tmp_path: Path) -> None
     assert "Population analysed: full analysis set (n = 8)." in html
     assert "Missing-data rule: observed. No value is imputed." in html
     assert "Unit: PASI points. Wilcoxon p: descriptive only." in html
+
+
+def test_a_large_study_lists_200_subjects_and_says_how_many_there_are(tmp_path: Path) -> None:
+    files = write_report(tmp_path, builders.report_many(1000))
+    _figures_open_and_are_not_blank(files)
+    page = read_page(files.html)
+    listing = page.table("Per-subject PASI at baseline and week 12")
+    assert len(listing.rows) == 200
+    assert listing.rows[0] == ["S000000", "10.0", "0.0", "85", "100.0"]
+    missing = page.table("Subjects without a computable improvement")
+    assert len(missing.rows) == 100  # every tenth of 1,000
+    assert missing.rows[0][0] == "S000009"
+    assert missing.rows[0][4] == "day 95: PASI 9.8"  # baseline 10.9 × 9 / 10 = 9.81
+    html = files.html.read_text(encoding="utf-8")
+    assert "Showing the first 200 of 1,000 subjects" in html
+    assert len(pdf_pages(files.pdf, scale=0.2)) < 40

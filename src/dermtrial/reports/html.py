@@ -102,8 +102,23 @@ def _figure(out_dir: Path, figure: FigureFile) -> ShownFigure:
     return ShownFigure(figure.id, f"data:image/png;base64,{encoded}", figure.title, figure.alt, figure.caption)
 
 
+LISTING_LIMIT = 200
+"""Most rows a per-subject listing prints; a larger study's listing says how many there are (endpoints.json holds
+every subject)."""
+
+
+def _limited(rows: list[Mapping[str, Any]], what: str) -> tuple[list[Mapping[str, Any]], str]:
+    if len(rows) <= LISTING_LIMIT:
+        return rows, ""
+    return rows[:LISTING_LIMIT], (
+        f" Showing the first {LISTING_LIMIT} of {len(rows):,} {what} (in the order of endpoints.json, which lists "
+        "every one)."
+    )
+
+
 def primary_tables(endpoints: Mapping[str, Any]) -> tuple[Shown, Shown]:
     """The per-subject table and the summary table of the primary endpoint."""
+    listed, more = _limited(per_subject(endpoints), "subjects")
     subjects = Shown(
         "Per-subject PASI at baseline and week 12",
         ("Subject", "Baseline PASI", "Week-12 PASI", "Week-12 study day", "Improvement (%)"),
@@ -115,9 +130,9 @@ def primary_tables(endpoints: Mapping[str, Any]) -> tuple[Shown, Shown]:
                 display.integer(row.get("week12_study_day")),
                 display.percent(row.get("improvement_percent")),
             )
-            for row in per_subject(endpoints)
+            for row in listed
         ),
-        "— : no value (see the list of subjects with missing or out-of-window week-12 values).",
+        "— : no value (see the list of subjects with missing or out-of-window week-12 values)." + more,
     )
     primary = _mapping(endpoints.get("primary"))
     stats = _mapping(primary.get("improvement_percent"))
@@ -238,9 +253,11 @@ def missing_table(endpoints: Mapping[str, Any], pasi: pl.DataFrame, window: tupl
     """Subjects without a computable improvement: why, and their nearest assessment outside the window."""
     low, high = window
     rows: list[tuple[str, ...]] = []
-    for row in per_subject(endpoints):
-        if row.get("improvement_percent") is not None:
-            continue
+    listed, more = _limited([r for r in per_subject(endpoints) if r.get("improvement_percent") is None], "subjects")
+    if listed and {"subject", "study_day", "pasi"} <= set(pasi.columns):
+        names = [str(r.get("subject")) for r in listed]
+        pasi = pasi.filter(pl.col("subject").cast(pl.String).is_in(names))
+    for row in listed:
         subject = str(row.get("subject"))
         baseline, week12 = row.get("baseline"), row.get("week12")
         nearest = _nearest_outside(pasi, subject, window) if week12 is None else None
@@ -264,7 +281,7 @@ def missing_table(endpoints: Mapping[str, Any], pasi: pl.DataFrame, window: tupl
         "Subjects without a computable improvement",
         ("Subject", "Baseline PASI", "Week-12 PASI", "Reason", "Nearest assessment outside the window"),
         tuple(rows),
-        None if rows else "Every subject has a computable improvement.",
+        more.strip() or None if rows else "Every subject has a computable improvement.",
     )
 
 

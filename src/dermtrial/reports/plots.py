@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from dermtrial.reports import display
@@ -44,6 +45,9 @@ STYLE: dict[Any, Any] = {
 }
 _MAX_LEGEND = 8
 _MAX_BAR_LABELS = 16
+_MANY = 200
+_MAX_GRADE_LABELS = 40
+"""Above this many subjects lines are faint and bars become a filled profile."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,15 @@ def waterfall(endpoints: Mapping[str, Any]) -> tuple[Figure, Described]:
     figure, axes = _figure()
     positions = list(range(len(values)))
     heights = [v for _, v in values]
-    colours = [BLUE if v >= 0 else VERMILION for v in heights]
-    axes.bar(positions, heights, color=colours, width=0.7, edgecolor=BLACK, linewidth=0.5)
+    if len(values) <= _MANY:
+        colours = [BLUE if v >= 0 else VERMILION for v in heights]
+        axes.bar(positions, heights, color=colours, width=0.7, edgecolor=BLACK, linewidth=0.5)
+    else:  # one filled profile instead of thousands of bars
+        axes.fill_between(positions, heights, 0, where=[v >= 0 for v in heights], step="mid", color=BLUE, linewidth=0)
+        axes.fill_between(
+            positions, heights, 0, where=[v < 0 for v in heights], step="mid", color=VERMILION, linewidth=0
+        )
+        axes.set_xlim(-0.5, len(values) - 0.5)
     for level, style in ((50, (0, (4, 3))), (75, (0, (6, 3))), (90, (0, (2, 2)))):
         axes.axhline(level, color=BLACK, linestyle=style, linewidth=1)
         axes.text(1.005, level, f"PASI{level}", transform=axes.get_yaxis_transform(), va="center", fontsize=8)
@@ -163,20 +174,7 @@ def spaghetti(pasi: pl.DataFrame, week12_window: tuple[int, int]) -> tuple[Figur
         return no_data(title), Described(f"{title}: no evaluable data.", "No PASI assessment to draw.")
     figure, axes = _figure()
     axes.axvspan(low - 0.5, high + 0.5, color=SKY, alpha=0.25, linewidth=0, label=f"week-12 window (days {low}–{high})")
-    subjects = sorted(str(s) for s in rows.get_column("subject").unique().to_list())
-    for index, subject in enumerate(subjects):
-        own = rows.filter(pl.col("subject").cast(pl.String) == subject).sort("study_day")
-        many = len(subjects) > _MAX_LEGEND
-        axes.plot(
-            own.get_column("study_day").to_list(),
-            own.get_column("pasi").to_list(),
-            color=GREY if many else SUBJECT_COLOURS[index % len(SUBJECT_COLOURS)],
-            linewidth=0.8 if many else 1.2,
-            alpha=0.6 if many else 0.9,
-            marker="o" if many else SUBJECT_MARKERS[index % len(SUBJECT_MARKERS)],
-            markersize=2.5 if many else 4,
-            label=None if many else subject,
-        )
+    subjects = _draw_subject_lines(axes, rows, "pasi")
     means = _visit_means(rows)
     if means:
         axes.plot(
@@ -216,6 +214,56 @@ def spaghetti(pasi: pl.DataFrame, week12_window: tuple[int, int]) -> tuple[Figur
         f"days {low}–{high}."
     )
     return figure, Described(alt, caption)
+
+
+def subject_series(rows: pl.DataFrame, value: str) -> list[tuple[str, list[float], list[float]]]:
+    """One (subject, study days, values) per subject, sorted by subject and study day, in one pass (no per-subject
+    filtering, so that 50,000 subjects take as long as one sort)."""
+    ordered = rows.select(
+        pl.col("subject").cast(pl.String), pl.col("study_day").cast(pl.Float64), pl.col(value).cast(pl.Float64)
+    ).sort("subject", "study_day")
+    subjects = ordered.get_column("subject").to_list()
+    days = ordered.get_column("study_day").to_list()
+    values = ordered.get_column(value).to_list()
+    out: list[tuple[str, list[float], list[float]]] = []
+    start = 0
+    for index in range(1, len(subjects) + 1):
+        if index == len(subjects) or subjects[index] != subjects[start]:
+            out.append((subjects[start], days[start:index], values[start:index]))
+            start = index
+    return out
+
+
+def _draw_subject_lines(axes: Axes, rows: pl.DataFrame, value: str) -> list[str]:
+    """One line per subject: coloured with its own marker and a legend entry up to 8 subjects, thin grey lines
+    drawn as one collection above that. Returns the subjects drawn."""
+    series = subject_series(rows, value)
+    if len(series) > _MAX_LEGEND:
+        lines = LineCollection(
+            [list(zip(days, values, strict=True)) for _, days, values in series],
+            colors=GREY,
+            linewidths=0.6,
+            alpha=0.5 if len(series) <= _MANY else 0.15,
+            label=f"each subject (n = {len(series):,})",
+        )
+        axes.add_collection(lines)
+        axes.autoscale_view()
+        if len(series) <= _MANY:
+            for _, days, values in series:
+                axes.plot(days, values, linestyle="none", marker="o", markersize=2, color=GREY, alpha=0.6)
+        return [subject for subject, _, _ in series]
+    for index, (subject, days, values) in enumerate(series):
+        axes.plot(
+            days,
+            values,
+            color=SUBJECT_COLOURS[index % len(SUBJECT_COLOURS)],
+            linewidth=1.2,
+            alpha=0.9,
+            marker=SUBJECT_MARKERS[index % len(SUBJECT_MARKERS)],
+            markersize=4,
+            label=subject,
+        )
+    return [subject for subject, _, _ in series]
 
 
 def _visit_means(rows: pl.DataFrame) -> list[tuple[str, float, float, int]]:
@@ -337,19 +385,7 @@ def lab_over_time(labs: pl.DataFrame | None, test: str | None) -> tuple[Figure, 
         return no_data(title), Described(f"{title}: no evaluable data.", "No laboratory value to draw.")
     units = sorted({str(u) for u in rows.get_column("unit").to_list() if u}) if "unit" in rows.columns else []
     figure, axes = _figure((7.0, 3.4))
-    subjects = sorted(str(s) for s in rows.get_column("subject").unique().to_list())
-    many = len(subjects) > _MAX_LEGEND
-    for index, subject in enumerate(subjects):
-        own = rows.filter(pl.col("subject").cast(pl.String) == subject).sort("study_day")
-        axes.plot(
-            own.get_column("study_day").to_list(),
-            own.get_column("value").to_list(),
-            color=GREY if many else SUBJECT_COLOURS[index % len(SUBJECT_COLOURS)],
-            marker="o" if many else SUBJECT_MARKERS[index % len(SUBJECT_MARKERS)],
-            markersize=3.5,
-            linewidth=1.0,
-            label=None if many else subject,
-        )
+    subjects = _draw_subject_lines(axes, rows, "value")
     lln = _limit_line(axes, rows, "lln", "LLN")
     uln = _limit_line(axes, rows, "uln", "ULN")
     graded = rows.filter(pl.col("grade").is_not_null() & (pl.col("grade") > 0)) if "grade" in rows.columns else rows[:0]
@@ -365,7 +401,7 @@ def lab_over_time(labs: pl.DataFrame | None, test: str | None) -> tuple[Figure, 
             label="CTCAE grade ≥ 1",
             zorder=6,
         )
-        for r in graded.iter_rows(named=True):
+        for r in graded.head(_MAX_GRADE_LABELS).iter_rows(named=True):
             axes.annotate(
                 f"G{r['grade']}", (r["study_day"], r["value"]), textcoords="offset points", xytext=(5, 5), fontsize=7
             )
