@@ -38,7 +38,7 @@ FRAME_SCHEMA: dict[str, type[pl.DataType]] = {
 """The columns and types of the analysis input frame (CSV path and database path alike)."""
 PASI_MAX_TENTHS = 720
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-_PASI_FAST = r"^0*(\d{1,3})(?:\.(\d?)0*)?$"
+_PASI_FAST = r"^0*\d{1,3}(?:\.\d?0*)?$"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
 _BOM = b"\xef\xbb\xbf"
 _COLUMNS_TEXT = ", ".join(REQUIRED_COLUMNS)
@@ -182,14 +182,21 @@ def parse_assessments_csv(data: bytes, source: str) -> pl.DataFrame:
         raise AnalysisInputError(
             problems or [Problem(("(file)",), f"not a readable CSV file: {str(exc).splitlines()[0]}", source)]
         ) from None
-    raw = raw.select(pl.col(raw.columns[header.index(c)]).alias(c) for c in REQUIRED_COLUMNS)
-    raw = raw.with_columns(pl.col(c).str.strip_chars() for c in REQUIRED_COLUMNS)
     physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     # when a quoted cell spans lines, number the rows as the csv module reads them
     spans = physical_lines != raw.height + 1
-    lines = _line_numbers(text, raw.height) if spans else list(range(2, raw.height + 2))
-    raw = raw.with_columns(pl.Series("line", lines, dtype=pl.Int64))
-    raw = raw.filter(~pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in REQUIRED_COLUMNS))
+    lines = (
+        pl.lit(pl.Series(_line_numbers(text, raw.height), dtype=pl.Int64))
+        if spans
+        else pl.int_range(2, raw.height + 2, dtype=pl.Int64)
+    )
+    raw = (
+        raw.lazy()
+        .select(pl.col(raw.columns[header.index(c)]).str.strip_chars().alias(c) for c in REQUIRED_COLUMNS)
+        .with_columns(lines.alias("line"))
+        .filter(~pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in REQUIRED_COLUMNS))
+        .collect()
+    )
     if raw.height == 0:
         raise AnalysisInputError([Problem(("(file)",), "no data rows: expected one row per assessment", source, 1)])
     return _check(raw, source)
@@ -197,24 +204,33 @@ def parse_assessments_csv(data: bytes, source: str) -> pl.DataFrame:
 
 def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
     """Parse and check the text columns of ``raw`` (plus ``line``); return the typed frame or raise."""
-    fast = pl.col("pasi").str.extract_groups(_PASI_FAST)
-    parsed = raw.with_columns(
-        pl.col("subject").fill_null(""),
-        pl.col("first_treatment_date").fill_null(""),
-        pl.col("assessment_date").fill_null(""),
-        pl.col("pasi").fill_null(""),
-    ).with_columns(
-        first_treatment=pl.when(pl.col("first_treatment_date").str.contains(_DATE)).then(
-            pl.col("first_treatment_date").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        ),
-        assessed=pl.when(pl.col("assessment_date").str.contains(_DATE)).then(
-            pl.col("assessment_date").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        ),
-        pasi_tenths=(
-            fast.struct.field("1").cast(pl.Int64) * 10
-            + fast.struct.field("2").fill_null("").replace("", "0").cast(pl.Int64)
-        ),
+    # A cell of the simple form (digits, one decimal, trailing zeros) is read as a float and rounded to tenths:
+    # at most 4 significant digits, so × 10 lands within 1e-12 of the whole number and the rounding is exact.
+    simple = pl.col("pasi").str.contains(_PASI_FAST)
+    parsed = (
+        raw.lazy()
+        .with_columns(pl.col(c).fill_null("") for c in REQUIRED_COLUMNS)
+        .with_columns(
+            first_treatment=pl.when(pl.col("first_treatment_date").str.contains(_DATE)).then(
+                pl.col("first_treatment_date").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            ),
+            assessed=pl.when(pl.col("assessment_date").str.contains(_DATE)).then(
+                pl.col("assessment_date").str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            ),
+            pasi_tenths=pl.when(simple).then(
+                (pl.col("pasi").cast(pl.Float64, strict=False) * 10).round(0).cast(pl.Int64)
+            ),
+        )
+        .collect()
     )
+    typed = parsed.select(
+        "subject",
+        pl.col("first_treatment").alias("first_treatment_date"),
+        pl.col("assessed").alias("assessment_date"),
+        "pasi_tenths",
+    )
+    if _cells_valid(parsed) and _consistent(parsed.filter(pl.col("subject") != "")):
+        return typed  # the usual case: one pass over the cells, one group-by, no row-by-row search for faults
     problems: list[Problem] = []
 
     def add(rows: pl.DataFrame, column: str, message: str) -> None:
@@ -255,12 +271,32 @@ def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
         raise AnalysisInputError(sort_problems(problems))
     if parsed.filter(pl.col("pasi_tenths").is_null()).height:  # pragma: no cover - every such cell was refused
         raise AssertionError("unparsed PASI cell")
-    return parsed.select(
-        "subject",
-        pl.col("first_treatment").alias("first_treatment_date"),
-        pl.col("assessed").alias("assessment_date"),
-        "pasi_tenths",
+    return typed
+
+
+def _cells_valid(parsed: pl.DataFrame) -> bool:
+    """No cell of ``parsed`` would be refused by the row-by-row checks of :func:`_check` (the same conditions)."""
+    faults = parsed.select(
+        pl.any_horizontal(
+            (pl.col("subject") == "").any(),
+            pl.col("subject").str.contains(r"[\x00-\x1f\x7f]").any(),
+            ((pl.col("first_treatment_date") != "") & pl.col("first_treatment").is_null()).any(),
+            pl.col("assessed").is_null().any(),
+            (pl.col("pasi_tenths").is_null() | (pl.col("pasi_tenths") > PASI_MAX_TENTHS)).any(),
+        )
+    ).item()
+    return not faults
+
+
+def _consistent(parsed: pl.DataFrame) -> bool:
+    """Every subject has one first treatment date and at most one PASI per date (what
+    :func:`_consistency_problems` looks for row by row)."""
+    per_subject = parsed.group_by("subject").agg(
+        firsts=pl.col("first_treatment_date").n_unique(),
+        dated=pl.col("assessed").count(),
+        dates=pl.col("assessed").drop_nulls().n_unique(),
     )
+    return bool(per_subject.select(((pl.col("firsts") <= 1) & (pl.col("dated") == pl.col("dates"))).all()).item())
 
 
 def _consistency_problems(parsed: pl.DataFrame, source: str) -> list[Problem]:
