@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dermtrial.errors import DermtrialError
 from dermtrial.store.engine import Database
-from dermtrial.web import api, api_review, health, pages, pages_review
+from dermtrial.web import api, api_conduct, api_review, health, pages, pages_conduct, pages_review
 from dermtrial.web.context import AppState
 from dermtrial.web.errors import ErrorBody, WebError, from_error, from_http_exception, from_validation, from_web_error
 from dermtrial.web.i18n import from_accept_language, translator
@@ -149,11 +149,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     app.mount("/static", StaticFiles(directory=str(resources.files("dermtrial.web") / "static")), name="static")
     api_app = api.create_api()
+    api_app.include_router(api_conduct.router)
     api_app.include_router(api_review.router)
     api_app.state.dermtrial = state
     install_error_handlers(api_app)
     app.mount("/api/v1", api_app)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(pages_conduct.router)
     app.include_router(pages_review.router)
     return app

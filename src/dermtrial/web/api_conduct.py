@@ -1,0 +1,191 @@
+"""``/api/v1`` for the conduct screens: screening, eligibility, enrollment, a visit's expected forms, form drafts and
+the live PASI score.
+
+Every endpoint calls one service; permissions and site scoping are the services' (404 for another site's subject,
+403 for an action the role lacks). The endpoints the pages' JavaScript calls (the PASI score, drafts) also take the
+page's session cookie; a change made with the cookie needs the page's CSRF token in ``X-CSRF-Token``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from dermtrial.services.access import Actor
+from dermtrial.services.conduct_views import schedule_subject_visits, screening, visit_forms
+from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
+from dermtrial.services.forms import save_form
+from dermtrial.services.overview import get_form, get_subject
+from dermtrial.services.sessions import check_session
+from dermtrial.services.subjects import screen_subject
+from dermtrial.store import utc_now
+from dermtrial.web import schemas_conduct as sc
+from dermtrial.web.api import SubjectId
+from dermtrial.web.context import app_state
+from dermtrial.web.errors import WebError
+from dermtrial.web.schemas import ERRORS
+from dermtrial.web.scoring import score_pasi_entry
+from dermtrial.web.security import SESSION_COOKIE, api_actor, csrf_token
+
+router = APIRouter(tags=["conduct"], responses={401: ERRORS[401], 403: ERRORS[403], 404: ERRORS[404], 422: ERRORS[422]})
+VisitId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The visit's id.")]
+CSRF_HEADER = "x-csrf-token"
+DRAFT_REASON = "data entry in progress (draft saved)"
+
+
+def browser_or_token(request: Request) -> Actor:
+    """The bearer token's user or, without one, the page session's (a change then needs ``X-CSRF-Token``)."""
+    if request.headers.get("authorization"):
+        return api_actor(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return api_actor(request)  # 401 naming the header
+    state = app_state(request)
+    opened = check_session(state.db, token=token, now=utc_now(), idle=state.idle)
+    if request.method not in {"GET", "HEAD"}:
+        given = request.headers.get(CSRF_HEADER, "")
+        if not given or not hmac.compare_digest(given, csrf_token(request)):
+            raise WebError(
+                403, "the request has no valid X-CSRF-Token; reload the page", code="csrf", field="X-CSRF-Token"
+            )
+    return opened.actor
+
+
+User = Annotated[Actor, Depends(api_actor)]
+Browser = Annotated[Actor, Depends(browser_or_token)]
+
+
+@router.post("/screening", response_model=sc.ScreenedSubject, status_code=201, summary="Screen a candidate")
+def create_candidate(request: Request, response: Response, user: User, body: sc.ScreenCreate) -> dict[str, Any]:
+    """Consent a candidate and give them the site's next screening number; their visits are planned."""
+    db = app_state(request).db
+    now = utc_now()
+    subject_id = screen_subject(
+        db,
+        user,
+        site_code=body.site,
+        consent_version=body.consent_version,
+        consent_signed_local=body.consent_signed_local,
+        now=now,
+    )
+    schedule_subject_visits(db, user, subject_id=subject_id, now=now)
+    row = get_subject(db, user, subject_id=subject_id)
+    response.headers["Location"] = f"/api/v1/subjects/{subject_id}"
+    return row.to_json()
+
+
+@router.get("/subjects/{subject_id}/eligibility", response_model=sc.EligibilityAnswer, summary="Eligibility checklist")
+def eligibility(request: Request, user: User, subject_id: SubjectId) -> dict[str, Any]:
+    """The latest stored evaluation with each criterion's result and evidence (null before the first)."""
+    found = screening(app_state(request).db, user, subject_id=subject_id)
+    return {"evaluation": found.evaluation.to_json() if found.evaluation else None}
+
+
+@router.post(
+    "/subjects/{subject_id}/eligibility",
+    response_model=sc.EligibilityAnswer,
+    status_code=201,
+    summary="Evaluate eligibility",
+)
+def evaluate(request: Request, user: User, subject_id: SubjectId, body: sc.EvaluationCreate) -> dict[str, Any]:
+    """Run the eligibility engine on the screening record and store the verdict with every criterion."""
+    db = app_state(request).db
+    get_subject(db, user, subject_id=subject_id)  # 404 for a subject the user may not read
+    evaluate_eligibility(
+        db, user, subject_id=subject_id, record=body.record, evaluated_local=body.evaluated_local, now=utc_now()
+    )
+    found = screening(db, user, subject_id=subject_id)
+    return {"evaluation": found.evaluation.to_json() if found.evaluation else None}
+
+
+@router.post(
+    "/subjects/{subject_id}/enrollment",
+    response_model=sc.EnrolledSubject,
+    summary="Enroll (eligible and signed evaluation)",
+)
+def enroll(request: Request, user: User, subject_id: SubjectId, body: sc.EnrollmentCreate) -> dict[str, Any]:
+    """Enroll the subject; refused (422, field ``eligibility``) without a signed eligible evaluation."""
+    db = app_state(request).db
+    get_subject(db, user, subject_id=subject_id)  # 404 for a subject the user may not read
+    now = utc_now()
+    number = enroll_subject(db, user, subject_id=subject_id, enrolled_local=body.enrolled_local, now=now)
+    schedule_subject_visits(db, user, subject_id=subject_id, now=now)
+    return get_subject(db, user, subject_id=subject_id).to_json() | {"subject_number": number}
+
+
+@router.get(
+    "/subjects/{subject_id}/visits/{visit_id}/forms",
+    response_model=sc.VisitForms,
+    summary="The forms the protocol assigns to a visit, with their status",
+)
+def expected_forms(request: Request, user: Browser, subject_id: SubjectId, visit_id: VisitId) -> dict[str, Any]:
+    """The visit and each form its protocol visit lists: not started, or the saved form's status and version."""
+    return visit_forms(app_state(request).db, user, subject_id=subject_id, visit_id=visit_id).to_json()
+
+
+@router.put(
+    "/subjects/{subject_id}/visits/{visit_id}/drafts/{form_code}",
+    response_model=sc.DraftSaved,
+    summary="Save a draft of a visit's form (autosave)",
+)
+def save_draft(
+    request: Request,
+    user: Browser,
+    subject_id: SubjectId,
+    visit_id: VisitId,
+    form_code: Annotated[str, Path(min_length=1, max_length=32)],
+    body: sc.DraftSave,
+) -> dict[str, Any]:
+    """Save the values entered so far as ``in-progress`` (checked like any save); ``version`` is the one read
+    (null for the first save). A form already complete is not overwritten by a draft (409)."""
+    db = app_state(request).db
+    found = visit_forms(db, user, subject_id=subject_id, visit_id=visit_id)
+    expected = next((f for f in found.forms if f.code == form_code), None)
+    if expected is None:
+        allowed = ", ".join(f.code for f in found.forms)
+        raise WebError(404, f"form {form_code} is not expected at {found.visit_code} ({allowed})", field="form_code")
+    values = {k: v for k, v in body.item_values.items() if v not in ("", None)}
+    if expected.saved is None:
+        saved = save_form(
+            db,
+            user,
+            subject_id=subject_id,
+            form_code=form_code,
+            item_values=values,
+            visit_id=visit_id,
+            status="in-progress",
+            now=utc_now(),
+        )
+    else:
+        if expected.saved.status != "in-progress":
+            raise WebError(409, f"the form is {expected.saved.status}; change it with a reason", field="status")
+        if body.version != expected.saved.version:
+            raise WebError(
+                412,
+                f"the form changed: you read version {body.version}, it is now {expected.saved.version}; reload it",
+                field="version",
+            )
+        saved = save_form(
+            db,
+            user,
+            subject_id=subject_id,
+            form_code=form_code,
+            item_values=values,
+            form_id=expected.saved.form_id,
+            expected_version=body.version,
+            status="in-progress",
+            reason=DRAFT_REASON,
+            now=utc_now(),
+        )
+    row = get_form(db, user, subject_id=subject_id, form_id=saved.form_id)
+    return {"form_id": row.form_id, "version": row.version, "status": row.status}
+
+
+@router.post("/scores/pasi", response_model=sc.PasiScore, summary="Score a PASI entry (live, as items are entered)")
+def pasi_score(user: Browser, body: sc.PasiEntry) -> dict[str, Any]:
+    """The PASI of the items entered so far (items not yet entered count 0 and are listed in ``missing``), the
+    region subscores and the inconsistencies of the regions entered fully; scored by dermtrial.instruments.pasi."""
+    del user  # signed in is enough: nothing is read or stored
+    return score_pasi_entry(body.item_values)

@@ -1,0 +1,140 @@
+"""The conduct screens in Debian's chromium: screen a candidate, evaluate the checklist, sign, enroll, open day 1,
+enter a PASI and watch the live score (the number shown is dermtrial.instruments.pasi's), save it; axe on each
+new page; screenshots in docs/screenshots/."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page
+
+from dermtrial.instruments import PasiItems, score_pasi
+from dermtrial.services import Actor
+from dermtrial.services.auth import login
+from dermtrial.services.overview import list_subjects, subject_visits
+from dermtrial.store.engine import Database
+from dermtrial.store.migrate import upgrade
+from dermtrial.web import create_app
+from tests.conftest import NOW, PASSWORD
+from tests.services.conduct_setup import eligible_record
+from tests.web.conftest import live_server, make_study, settings_for
+from tests.web.test_browser import SCREENSHOTS, TABLET, _fits, _serious, _sign_in, chromium
+
+__all__ = ["chromium"]  # the module's browser fixture, shared with test_browser
+
+ENTRY = {  # head, upper limbs, trunk, lower limbs: erythema, induration, desquamation, area
+    "head": (2, 1, 2, 3),
+    "upper_limbs": (1, 1, 1, 2),
+    "trunk": (3, 2, 2, 4),
+    "lower_limbs": (2, 2, 1, 0),
+}
+
+
+@pytest.fixture(scope="module")
+def conduct_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Database]]:
+    """uvicorn over a SQLite study with its sites and people, no subjects yet."""
+    path = tmp_path_factory.mktemp("conduct") / "study.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    study = make_study(db)
+    study.user("dr.wang", "investigator", "GZ01")
+    app = create_app(settings_for(f"sqlite:///{path}"), database=db)
+    try:
+        with live_server(app) as url:
+            yield url, db
+    finally:
+        db.dispose()
+
+
+def _expected(values: Mapping[str, tuple[int, ...]]) -> Decimal:
+    keys = ("erythema", "induration", "desquamation", "area")
+    return score_pasi(PasiItems.model_validate({r: dict(zip(keys, v, strict=True)) for r, v in values.items()})).value
+
+
+def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
+    conduct_server: tuple[str, Database], chromium: Browser
+) -> None:
+    server, db = conduct_server
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    context = chromium.new_context(viewport=TABLET, locale="en-GB")  # type: ignore[arg-type]
+    page: Page = context.new_page()
+    try:
+        _sign_in(page, server, "dr.wang")
+        page.get_by_role("link", name="Screening").click()
+        page.wait_for_url(f"{server}/screening")
+        page.get_by_label("Consent form version").fill("1.0")
+        page.get_by_label("Consent signed (site time)").fill("2019-07-10T10:00")
+        assert _serious(axe.run(page)) == []
+        page.screenshot(path=SCREENSHOTS / "screening.png", full_page=True)
+        page.get_by_role("button", name="Screen candidate").click()
+        page.wait_for_url(f"{server}/screening/*")
+        page.get_by_label("Screening record (JSON)").fill(json.dumps(eligible_record(birth_date="1979-03-14")))
+        page.get_by_label("Evaluation date").fill("2019-07-20")
+        page.get_by_role("button", name="Evaluate").click()
+        page.get_by_test_id("verdict").wait_for()
+        assert page.get_by_test_id("verdict").inner_text() == "Eligible"
+        calcium = page.locator("tr[data-criterion=E5b]")
+        assert calcium.locator(".result").inner_text() == "met"
+        assert "2.1–2.6 mmol/L" in calcium.inner_text()
+        assert "> 2.9 mmol/L" in calcium.inner_text()
+        page.get_by_label("Enrollment date").fill("2019-07-25")
+        page.get_by_role("button", name="Enroll").click()  # not signed yet: refused, the field named
+        page.locator("[data-error-field=eligibility]").wait_for()
+        assert "signed by an investigator" in page.get_by_role("alert").inner_text()
+        page.get_by_label("I attest that").check()
+        page.get_by_label("Your password (to sign)").fill(PASSWORD)
+        page.get_by_role("button", name="Sign", exact=True).click()
+        page.get_by_text("Signed by Dr.Wang (dr.wang), approved").wait_for()
+        assert _serious(axe.run(page)) == []
+        assert _fits(page)
+        page.screenshot(path=SCREENSHOTS / "screening-checklist.png", full_page=True)
+        page.get_by_label("Enrollment date").fill("2019-07-25")
+        page.get_by_role("button", name="Enroll").click()
+        page.get_by_test_id("subject-number").wait_for()
+        number = page.get_by_test_id("subject-number").inner_text()
+        assert number.startswith("GZ01-")
+        page.get_by_role("link", name="day1").click()
+        page.get_by_role("heading", name="Day 1 (baseline, first infusion)").wait_for()
+        assert _serious(axe.run(page)) == []
+        page.screenshot(path=SCREENSHOTS / "visit.png", full_page=True)
+        page.get_by_role("link", name="Psoriasis Area and Severity Index").click()
+        total = page.get_by_test_id("pasi-total")
+        entered: dict[str, tuple[int, ...]] = dict.fromkeys(ENTRY, (0, 0, 0, 0))
+        signs = ("erythema", "induration", "desquamation", "area")
+        for region, values in ENTRY.items():
+            for sign, value in zip(signs, values, strict=True):
+                page.locator(f"input[name='{region}.{sign}']").fill(str(value))
+                done = list(entered[region])
+                done[signs.index(sign)] = value
+                entered[region] = tuple(done)
+            expected = _expected(entered)
+            page.wait_for_function(
+                "([el, want]) => el.textContent === want", arg=[total.element_handle(), f"{expected:.1f}"]
+            )
+        # by hand: 0.1 × (2+1+2) × 3 + 0.2 × 3 × 2 + 0.3 × 7 × 4 + 0.4 × 5 × 0 = 1.5 + 1.2 + 8.4 + 0 = 11.1
+        assert total.inner_text() == f"{_expected(ENTRY):.1f}" == "11.1"
+        # lower limbs: signs without area is flagged as soon as the region is entered
+        assert page.locator("[data-flag='lower_limbs:signs_without_area']").is_visible()
+        assert _serious(axe.run(page)) == []
+        assert _fits(page)
+        page.screenshot(path=SCREENSHOTS / "pasi.png", full_page=True)
+        page.get_by_role("button", name="Save as complete").click()
+        page.get_by_text("Saved.").wait_for()
+        assert total.inner_text() == "11.1"
+        subject = list_subjects(db, _actor(db), status="enrolled").items[0]
+        day1 = next(v for v in subject_visits(db, _actor(db), subject_id=subject.subject_id) if v.visit_code == "day1")
+        saved = next(f for f in day1.forms if f.form_code == "PASI")
+        assert saved.status == "complete"
+        assert saved.derived is not None
+        assert saved.derived["pasi"] == 11.1
+    finally:
+        context.close()
+
+
+def _actor(db: Database) -> Actor:
+    return login(db, username="dr.wang", password=PASSWORD, now=NOW).actor

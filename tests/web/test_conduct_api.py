@@ -1,0 +1,182 @@
+"""The conduct endpoints on SQLite and PostgreSQL: screening, eligibility, enrollment, a visit's forms, drafts and the
+live PASI score; happy paths, 422s naming field, value and allowed, and the role × site matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dermtrial.instruments import PasiItems, score_pasi
+from dermtrial.services.signatures import sign_record
+from tests.conftest import NOW, PASSWORD
+from tests.services.conduct_setup import eligible_record
+from tests.web.conftest import Web
+
+CONSENT = {"site": "GZ01", "consent_version": "1.0", "consent_signed_local": "2019-07-10T10:00"}
+
+
+def _visit(web: Web, subject: int, code: str, who: str = "nurse.li") -> int:
+    visits = web.client.get(f"/api/v1/subjects/{subject}/visits", headers=web.api(who)).json()["items"]
+    return int(next(v["id"] for v in visits if v["visit_code"] == code))
+
+
+def test_screen_evaluate_sign_and_enroll(web: Web) -> None:
+    created = web.client.post("/api/v1/screening", json=CONSENT, headers=web.api("nurse.li"))
+    assert created.status_code == 201, created.text
+    subject = created.json()["id"]
+    assert created.json()["status"] == "screening"
+    assert web.client.get(f"/api/v1/subjects/{subject}/eligibility", headers=web.api("nurse.li")).json() == {
+        "evaluation": None
+    }
+    refused = web.client.post(
+        f"/api/v1/subjects/{subject}/enrollment", json={"enrolled_local": "2019-07-25"}, headers=web.api("dr.wang")
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "eligibility"
+    body = {"record": eligible_record(), "evaluated_local": "2019-07-20"}
+    evaluated = web.client.post(f"/api/v1/subjects/{subject}/eligibility", json=body, headers=web.api("nurse.li"))
+    assert evaluated.status_code == 201, evaluated.text
+    evaluation = evaluated.json()["evaluation"]
+    assert evaluation["verdict"] == "eligible"
+    assert evaluation["signed"] is False
+    calcium = next(c for c in evaluation["criteria"] if c["id"] == "E5b")
+    assert calcium["result"] == "satisfied"
+    assert calcium["evidence"]["inputs"]["calcium"]["reference_range"]["uln"] == 2.6
+    unsigned = web.client.post(
+        f"/api/v1/subjects/{subject}/enrollment", json={"enrolled_local": "2019-07-25"}, headers=web.api("dr.wang")
+    )
+    assert unsigned.status_code == 422
+    assert "signed" in unsigned.json()["error"]["message"]
+    sign_record(
+        web.study.db,
+        web.people["dr.wang"],
+        entity_type="eligibility_evaluation",
+        entity_id=evaluation["id"],
+        password=PASSWORD,
+        meaning="approved",
+        now=NOW,
+    )
+    enrolled = web.client.post(
+        f"/api/v1/subjects/{subject}/enrollment", json={"enrolled_local": "2019-07-25"}, headers=web.api("dr.wang")
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    assert enrolled.json()["status"] == "enrolled"
+    assert enrolled.json()["subject_number"].startswith("GZ01-")
+
+
+def test_screening_validation_names_field_value_and_allowed(web: Web) -> None:
+    bad = web.client.post(
+        "/api/v1/screening", json=CONSENT | {"consent_signed_local": "10/07/2019"}, headers=web.api("nurse.li")
+    )
+    assert bad.status_code == 422
+    error = bad.json()["error"]
+    assert error["field"] == "consent_signed_local"
+    assert error["value"] == "10/07/2019"
+    assert error["allowed"]
+    record = eligible_record(assessments={"pasi": 99})
+    bad = web.client.post(
+        f"/api/v1/subjects/{web.gz_subject}/eligibility",
+        json={"record": record, "evaluated_local": "2019-07-20"},
+        headers=web.api("nurse.li"),
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "assessments.pasi"
+    assert "0–72" in bad.json()["error"]["allowed"]
+
+
+def test_scoping_another_sites_subject_is_404_and_a_missing_permission_403(web: Web) -> None:
+    body = {"record": eligible_record(), "evaluated_local": "2019-07-20"}
+    other = web.client.post(f"/api/v1/subjects/{web.sh_subject}/eligibility", json=body, headers=web.api("nurse.li"))
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "not-found"
+    assert (
+        web.client.get(f"/api/v1/subjects/{web.sh_subject}/eligibility", headers=web.api("nurse.li")).status_code == 404
+    )
+    monitor = web.client.post(f"/api/v1/subjects/{web.gz_subject}/eligibility", json=body, headers=web.api("mon"))
+    assert monitor.status_code == 403
+    assert monitor.json()["error"]["code"] == "forbidden"
+    assert web.client.post("/api/v1/screening", json=CONSENT, headers=web.api("mon")).status_code == 403
+    visit = _visit(web, web.gz_subject, "screening")
+    assert (
+        web.client.get(
+            f"/api/v1/subjects/{web.gz_subject}/visits/{visit}/forms", headers=web.api("nurse.wu")
+        ).status_code
+        == 404
+    )
+    draft = {"item_values": {"PULSE": "70"}, "version": None}
+    assert (
+        web.client.put(
+            f"/api/v1/subjects/{web.gz_subject}/visits/{visit}/drafts/VS", json=draft, headers=web.api("mon")
+        ).status_code
+        == 403
+    )
+
+
+def test_a_visits_forms_and_a_draft_saved_then_refused_out_of_range(web: Web) -> None:
+    visit = _visit(web, web.gz_subject, "screening")
+    url = f"/api/v1/subjects/{web.gz_subject}/visits/{visit}"
+    forms = web.client.get(f"{url}/forms", headers=web.api("nurse.li")).json()
+    assert [f["form_code"] for f in forms["forms"]][:3] == ["IC", "DM", "PSOHX"]
+    assert {f["status"] for f in forms["forms"]} == {"not-started"}
+    first = web.client.put(
+        f"{url}/drafts/VS", json={"item_values": {"PULSE": "70"}, "version": None}, headers=web.api("nurse.li")
+    )
+    assert first.status_code == 200, first.text
+    again = web.client.put(
+        f"{url}/drafts/VS",
+        json={"item_values": {"PULSE": "71", "SYSBP": "120"}, "version": first.json()["version"]},
+        headers=web.api("nurse.li"),
+    )
+    assert again.status_code == 200
+    assert again.json()["version"] == first.json()["version"] + 1
+    stale = web.client.put(
+        f"{url}/drafts/VS", json={"item_values": {"PULSE": "72"}, "version": 1}, headers=web.api("nurse.li")
+    )
+    assert stale.status_code == 412
+    bad = web.client.put(
+        f"{url}/drafts/VS",
+        json={"item_values": {"PULSE": "900"}, "version": again.json()["version"]},
+        headers=web.api("nurse.li"),
+    )
+    assert bad.status_code == 422
+    error = bad.json()["error"]
+    assert (error["field"], error["value"], error["allowed"]) == ("item_values.PULSE", "900", "20.0–220.0 1/min")
+    status = web.client.get(f"{url}/forms", headers=web.api("nurse.li")).json()["forms"]
+    assert next(f for f in status if f["form_code"] == "VS")["status"] == "in-progress"
+
+
+def _items(values: list[int]) -> dict[str, Any]:
+    regions = ("head", "upper_limbs", "trunk", "lower_limbs")
+    signs = ("erythema", "induration", "desquamation", "area")
+    return {f"{r}.{s}": values[i * 4 + j] for i, r in enumerate(regions) for j, s in enumerate(signs)}
+
+
+def test_the_live_pasi_score_is_the_instruments(web: Web) -> None:
+    values = [2, 1, 2, 3, 1, 1, 1, 2, 3, 2, 2, 4, 0, 0, 0, 0]
+    answer = web.client.post("/api/v1/scores/pasi", json={"item_values": _items(values)}, headers=web.api("nurse.li"))
+    assert answer.status_code == 200, answer.text
+    nested = {
+        r: {
+            "erythema": values[i * 4],
+            "induration": values[i * 4 + 1],
+            "desquamation": values[i * 4 + 2],
+            "area": values[i * 4 + 3],
+        }
+        for i, r in enumerate(("head", "upper_limbs", "trunk", "lower_limbs"))
+    }
+    expected = score_pasi(PasiItems.model_validate(nested))
+    # by hand: 0.1*5*3 + 0.2*3*2 + 0.3*7*4 + 0.4*0*0 = 1.5 + 1.2 + 8.4 = 11.1
+    assert answer.json()["pasi"] == float(expected.value) == 11.1
+    assert answer.json()["complete"] is True
+    assert answer.json()["flags"] == []
+    partial = _items(values) | {"lower_limbs.erythema": 3, "lower_limbs.area": 0, "trunk.area": None}
+    body = web.client.post("/api/v1/scores/pasi", json={"item_values": partial}, headers=web.api("nurse.li")).json()
+    assert body["missing"] == ["trunk.area"]
+    assert body["pasi"] == 2.7
+    assert body["flags"] == [{"region": "lower_limbs", "problem": "signs_without_area"}]
+    bad = web.client.post(
+        "/api/v1/scores/pasi", json={"item_values": {"head.erythema": 5}}, headers=web.api("nurse.li")
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "item_values.head.erythema"
+    assert bad.json()["error"]["value"] == 5
+    assert web.client.post("/api/v1/scores/pasi", json={"item_values": {}}).status_code == 401

@@ -1,0 +1,91 @@
+"""The conduct pages without JavaScript (plain POSTs) on SQLite and PostgreSQL: screening a candidate, a visit's forms,
+a protocol form with ranges as attributes and the service's refusal shown next to the field, nothing lost; scoping."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+from dermtrial.web.i18n import catalog
+from dermtrial.web.pages_conduct import DYNAMIC_KEYS
+from tests.web.conftest import Web, form_token, sign_in
+
+
+def _screening_visit(web: Web) -> int:
+    visits = web.client.get(f"/api/v1/subjects/{web.gz_subject}/visits", headers=web.api("nurse.li")).json()["items"]
+    return int(next(v["id"] for v in visits if v["visit_code"] == "screening"))
+
+
+def test_every_key_built_from_a_value_is_in_both_catalogs() -> None:
+    for language in ("en", "zh-Hans"):
+        missing = [p + v for p, values in DYNAMIC_KEYS.items() for v in values if p + v not in catalog(language)]
+        assert missing == [], language
+
+
+def test_a_candidate_is_screened_with_a_plain_post(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "nurse.li")
+    page = browser.get("/screening")
+    assert page.status_code == 200
+    assert '<label for="consent_version">' in page.text
+    data = {"csrf_token": form_token(page.text), "site": "GZ01", "consent_version": "1.0",
+            "consent_signed_local": "2019-07-12T09:00"}  # fmt: skip
+    created = browser.post("/screening", data=data, follow_redirects=False)
+    assert created.status_code == 303
+    checklist = browser.get(created.headers["location"])
+    assert "Eligibility checklist" in checklist.text
+    assert "No evaluation yet" in checklist.text
+    refused = browser.post("/screening", data=data | {"consent_signed_local": "12/07/2019"})
+    assert refused.status_code == 422
+    assert 'data-error-field="consent_signed_local"' in refused.text
+    assert 'value="1.0"' in refused.text  # what was typed is kept
+
+
+def test_a_form_shows_ranges_and_the_services_refusal_next_to_the_field(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "nurse.li")
+    visit = _screening_visit(web)
+    listing = browser.get(f"/subjects/{web.gz_subject}/visits/{visit}")
+    assert listing.status_code == 200
+    assert f'href="/subjects/{web.gz_subject}/visits/{visit}/forms/VS"' in listing.text
+    url = f"/subjects/{web.gz_subject}/visits/{visit}/forms/DM"
+    page = browser.get(url)
+    assert re.search(r'<input id="f-HEIGHT" name="HEIGHT" type="number"[^>]*min="100"[^>]*max="230"', page.text)
+    assert '<label for="f-HEIGHT">' in page.text
+    assert "data-show-when=" in page.text  # CHILDBEAR is asked of women only
+    data = {"csrf_token": form_token(page.text), "HEIGHT": "300", "SEX": "F", "ETHNIC": "Han", "action": "draft"}
+    refused = browser.post(url, data=data)
+    assert refused.status_code == 422
+    assert 'data-field-error="HEIGHT"' in refused.text
+    assert "outside 100.0–230.0 cm" in refused.text
+    assert 'value="Han"' in refused.text
+    assert '<option value="F" selected>' in refused.text
+    saved = browser.post(url, data=data | {"HEIGHT": "165.5"}, follow_redirects=False)
+    assert saved.status_code == 303
+    again = browser.get(saved.headers["location"])
+    assert "Saved." in again.text
+    assert 'value="165.5"' in again.text
+
+
+def test_scoping_and_csrf_on_the_pages(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "nurse.wu")  # SH02
+    visit = _screening_visit(web)
+    assert browser.get(f"/subjects/{web.gz_subject}/visits/{visit}").status_code == 404
+    assert browser.get(f"/screening/{web.gz_subject}").status_code == 404
+    page = browser.get("/screening")
+    token = form_token(page.text)
+    url = f"/subjects/{web.gz_subject}/visits/{visit}/forms/VS"
+    assert browser.post(url, data={"csrf_token": token, "PULSE": "70"}).status_code == 404
+    assert browser.post(url, data={"csrf_token": "forged", "PULSE": "70"}).status_code == 403
+
+
+def test_a_monitor_may_read_a_form_but_not_save_it(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "mon")
+    visit = _screening_visit(web)
+    url = f"/subjects/{web.gz_subject}/visits/{visit}/forms/WT"
+    page = browser.get(url)
+    assert page.status_code == 200
+    refused = browser.post(url, data={"csrf_token": form_token(page.text), "WEIGHT": "60"})
+    assert refused.status_code == 403
+    assert 'data-error-code="forbidden"' in refused.text
