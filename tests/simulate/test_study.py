@@ -16,7 +16,7 @@ from dermtrial.services.audit import verify_audit_trail
 from dermtrial.simulate import generate_cohort, write_csv
 from dermtrial.simulate.run import run_simulation
 from dermtrial.store.engine import Database
-from dermtrial.store.models import AdverseEvent, Exposure, LabResult, SaeReport, Study, Subject
+from dermtrial.store.models import AdverseEvent, Exposure, FormInstance, LabResult, SaeReport, Study, Subject
 from tests.services.helpers import audit_count
 
 SEED = 13  # 12 candidates, 8 drawn eligible: the registered planned enrollment, so the protocol is used unchanged
@@ -50,6 +50,9 @@ def test_a_twelve_candidate_study_through_the_services(db: Database, tmp_path: P
         assert {r.test_code for r in labs if r.grade is None} == {"CYSC"}  # no CTCAE term; all others graded
         assert all(r.reference_range_id is not None for r in labs)  # every result found its site range
         assert any(r.grade >= 1 for r in labs if r.grade is not None)  # some abnormal results, graded
+        zung = session.scalars(select(FormInstance).where(FormInstance.form_code.in_(("SAS", "SDS")))).all()
+        assert zung  # the screening questionnaires of every candidate
+        assert all(f.status == "complete" and f.derived and f.derived["index"] is not None for f in zung)
     pure = tmp_path / "pure.csv"
     write_csv(pure, generate_cohort(protocol, subjects=12, seed=SEED))
     assert csv_path.read_bytes() == pure.read_bytes()  # the database run writes what generation alone writes

@@ -24,11 +24,6 @@ from dermtrial.simulate.model import Assessment, InfusionPlan, LabDraw, SimSubje
 from dermtrial.simulate.setup import SiteTeam
 from dermtrial.store.engine import Database
 
-#: Zung SAS/SDS forms are saved with every answer but left ``in-progress``: saving them ``complete`` is refused today,
-#: because the form's items (SAS01 … SAS20) do not reach the instrument's scoring model (a list ``items``); see
-#: docs/simulate.md.
-ZUNG_STATUS = "in-progress"
-
 
 @dataclass
 class Filled:
@@ -111,7 +106,7 @@ class Replay:
             entries.append(("ITCH", {"nrs": assessment.itch}, "complete"))
         for scale, answers in (("sas", assessment.sas), ("sds", assessment.sds)):
             if answers is not None:
-                entries.append((scale.upper(), items.zung_form_values(scale, answers), ZUNG_STATUS))
+                entries.append((scale.upper(), items.zung_form_values(scale, answers), "complete"))
         if weight is not None:
             entries.append(("WT", {"WTDAT": assessment.date.isoformat(), "WEIGHT": str(weight)}, "complete"))
         for code, values, status in entries:
