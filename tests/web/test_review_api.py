@@ -187,6 +187,10 @@ def test_sdv_by_the_monitor_is_reset_by_a_change_and_the_audit_history_shows_old
     assert [(r["old"], r["new"], r["username"]) for r in rows] == [(None, "80", "nurse.li"), ("80", "84", "nurse.li")]
     assert rows[1]["reason"] == "re-measured"
     assert rows[1]["at"].endswith("Z")
+    whole = web.client.get(f"/api/v1/audit/form_instance/{form_id}", headers=web.api("mon")).json()["items"]
+    pulse = [(r["event_type"], r["old"], r["new"]) for r in whole if r["field"] == "item_values.PULSE"]
+    assert pulse == [("create", None, "80"), ("update", "80", "84")]
+    assert ("form_code", "VS") in [(r["field"], r["new"]) for r in whole]
     assert web.client.get(f"/api/v1/audit/form_instance/{form_id}", headers=web.api("nurse.li")).status_code == 403
     assert web.client.get(f"/api/v1/audit/form_instance/{form_id}", headers=web.api("nurse.wu")).status_code == 404
 

@@ -39,6 +39,7 @@ def test_a_coordinator_reports_an_adverse_event_on_the_form_and_sees_it_listed(w
     assert 'name="rel_admsc"' in page.text
     assert 'name="rel_calcipotriol"' in page.text
     assert "disabled" in page.text  # a coordinator does not assess causality
+    assert f'action="/subjects/{web.gz_subject}/adverse-events"' in page.text
     data = {
         "verbatim": "burning at the ointment site",
         "term": "Skin and subcutaneous tissue disorders - Other, specify",

@@ -274,6 +274,28 @@ def _item_rows(event: AuditEvent, old: Any, new: Any, item: str) -> HistoryRow |
     )  # fmt: skip
 
 
+#: Columns of a created record not worth a row of their own in its history.
+_BOOKKEEPING = frozenset({"id", "item_values", "version", "created_at", "updated_at", "voided"})
+
+
+def _event_rows(event: AuditEvent, old: Any, new: Any) -> list[HistoryRow]:
+    """One row per field of an event: a created record's items and columns, a change of item values item by item."""
+    at, who = _utc(event.occurred_at), (event.actor_username, event.actor_role)
+    if event.field is None and isinstance(new, dict) and old is None:
+        values = new.get("item_values")
+        items: dict[str, Any] = values if isinstance(values, dict) else {}
+        columns = {k: v for k, v in new.items() if k not in _BOOKKEEPING and v is not None}
+        pairs = [(f"item_values.{k}", v) for k, v in sorted(items.items())] + sorted(columns.items())
+        return [HistoryRow(at, event.event_type, *who, name, None, value, event.reason) for name, value in pairs]
+    if event.field == "item_values" and isinstance(old, dict) and isinstance(new, dict):
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return [
+            HistoryRow(at, event.event_type, *who, f"item_values.{k}", old.get(k), new.get(k), event.reason)
+            for k in keys
+        ]
+    return [HistoryRow(at, event.event_type, *who, event.field, old, new, event.reason)]
+
+
 def record_history(
     db: Database, actor: Actor, *, entity_type: str, entity_id: int, item: str | None = None
 ) -> list[HistoryRow]:
@@ -289,21 +311,11 @@ def record_history(
         rows: list[HistoryRow] = []
         for event in events:
             old, new = _decode(event.old_value), _decode(event.new_value)
-            if item is None:
-                rows.append(
-                    HistoryRow(
-                        _utc(event.occurred_at),
-                        event.event_type,
-                        event.actor_username,
-                        event.actor_role,
-                        event.field,
-                        old,
-                        new,
-                        event.reason,
-                    )
-                )
-            elif event.field in ("item_values", None) and (row := _item_rows(event, old, new, item)) is not None:
-                rows.append(row)
+            if item is not None:
+                if event.field in ("item_values", None) and (row := _item_rows(event, old, new, item)) is not None:
+                    rows.append(row)
+            else:
+                rows.extend(_event_rows(event, old, new))
         return rows
 
 
