@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dermtrial import __version__
-from dermtrial.reports.casebook import write_casebook_pdf
+from dermtrial.reports.casebook import breakable, clipped, write_casebook_pdf
 from dermtrial.services import NotFound
 from dermtrial.services.casebook import casebook
 from tests.conftest import NOW, StudySetup
@@ -101,3 +101,32 @@ def test_identifying_data_never_enter_the_casebook(tmp_path: Path, carried: Case
     every = [*book.other_history, *(e for f in book.forms for e in f.history)]
     assert all(not e.entity.startswith(IDENTITY_TABLE) for e in every)
     assert all("hmac-sha256:" not in (e.old or "") + (e.new or "") for e in every)
+
+
+def test_a_forms_creation_is_printed_whole_and_a_long_other_record_is_cut_naming_the_export(
+    tmp_path: Path, carried: CasebookCase
+) -> None:
+    book = casebook(carried.db, carried.case.pi, carried.number)
+    path = write_casebook_pdf(book, tmp_path / "whole.pdf", software_version=__version__)
+    flat = _flat(pdf_text(path).replace("\u200b", "").replace("\ufffe", ""))
+    # the PASI form's creation lists every item, the last one (alphabetically) included
+    assert "item_values.upper_limbs.induration = 1" in flat.replace("- ", "-")
+    # the eligibility record (tens of thousands of characters) is cut and the casebook says how to get it whole
+    assert f"dermtrial audit export --subject {carried.number} --entity eligibility_evaluation:" in flat
+
+
+def test_long_tokens_get_break_opportunities_and_short_ones_stay_as_they_are() -> None:
+    assert breakable("70.5 → 72.3") == "70.5 → 72.3"
+    hashed = breakable("a" * 60)
+    assert hashed.replace("\u200b", "") == "a" * 60
+    assert hashed.count("\u200b") == 2  # after 24 and 48 characters
+    assert breakable("criteria.E1.evidence.comparisons").split("\u200b")[0] == "criteria."
+
+
+def test_clipped_keeps_600_characters_and_names_the_whole_length() -> None:
+    text = "x" * 1000
+    cut = clipped(text, "GZ01-E01", "eligibility_evaluation 4")
+    assert cut.startswith("x" * 600 + " … [1,000 characters in all")
+    assert cut.endswith("dermtrial audit export --subject GZ01-E01 --entity eligibility_evaluation:4]")
+    assert clipped(text, "GZ01-E01", "form_instance 2", clip=False) == text
+    assert clipped("short", "GZ01-E01", "visit 1") == "short"

@@ -55,14 +55,15 @@ def breakable(text: object) -> str:
 
 
 CLIP = 600
-"""Longest audited value printed in full; a longer one (a whole eligibility record) is cut, and the casebook says
-how to export it whole."""
+"""Longest audited value of a record other than a form printed in full; a longer one (a whole eligibility record)
+is cut, and the casebook says how to export it whole. A form's history is printed whole."""
 
 
-def clipped(text: object, subject: str, entity: str) -> str:
-    """``text`` cut to :data:`CLIP` characters, naming its length and the command that exports it whole."""
+def clipped(text: object, subject: str, entity: str, clip: bool = True) -> str:
+    """``text`` cut to :data:`CLIP` characters, naming its length and the command that exports it whole (a form's
+    own history, ``clip`` False, is never cut)."""
     value = str(text)
-    if len(value) <= CLIP:
+    if not clip or len(value) <= CLIP:
         return value
     table, _, key = entity.partition(" ")
     command = f"dermtrial audit export --subject {subject}" + (f" --entity {table}:{key}" if key else "")
