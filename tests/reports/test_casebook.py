@@ -10,7 +10,8 @@ import pytest
 from dermtrial import __version__
 from dermtrial.reports.casebook import breakable, clipped, write_casebook_pdf
 from dermtrial.services import NotFound
-from dermtrial.services.casebook import casebook
+from dermtrial.services.casebook import IDENTITY_TABLE, casebook
+from dermtrial.services.forms import save_form
 from tests.conftest import NOW, StudySetup
 from tests.reports.casebook_setup import CasebookCase, carried_subject
 from tests.reports.pages import non_white_fraction, pdf_pages, pdf_text
@@ -95,9 +96,23 @@ def test_the_pdf_shows_the_forms_the_edit_and_the_signatures(tmp_path: Path, car
 
 
 def test_identifying_data_never_enter_the_casebook(tmp_path: Path, carried: CasebookCase) -> None:
-    from dermtrial.services.casebook import IDENTITY_TABLE
-
+    # a full birth date entered on DM is kept apart (subject_identity); the form keeps the year only
+    save_form(
+        carried.db,
+        carried.case.crc,
+        subject_id=carried.case.subject_id,
+        form_code="DM",
+        item_values={"BRTHDAT": "1980-02-29", "SEX": "F", "HEIGHT": "162.5"},
+        status="complete",
+        now=NOW,
+    )
     book = casebook(carried.db, carried.case.pi, carried.number)
+    dm = next(f for f in book.forms if f.form_code == "DM")
+    assert {i.code: i.value for i in dm.items}["BRTHDAT"] == "1980"
+    path = write_casebook_pdf(book, tmp_path / "identity.pdf", software_version=__version__)
+    text = pdf_text(path).replace("\u200b", "")
+    assert "1980-02-29" not in text
+    assert "02-29" not in text
     every = [*book.other_history, *(e for f in book.forms for e in f.history)]
     assert all(not e.entity.startswith(IDENTITY_TABLE) for e in every)
     assert all("hmac-sha256:" not in (e.old or "") + (e.new or "") for e in every)
