@@ -88,3 +88,18 @@ def test_a_value_in_tenths_shows_exactly(tenths: int) -> None:
     # PASI values and changes are exact tenths: the display never alters them
     sign = "-" if tenths < 0 else ""
     assert display.pasi(tenths / 10) == f"{sign}{abs(tenths) // 10}.{abs(tenths) % 10}"
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+def test_one_decimal_is_within_half_a_tenth_and_ends_in_one_digit(value: float) -> None:
+    shown = display.percent(value)
+    assert abs(float(shown) - value) <= 0.05 + 1e-9 * max(1.0, abs(value))
+    assert len(shown.split(".")[1]) == 1
+
+
+@given(st.floats(min_value=1e-12, max_value=1.0, allow_nan=False))
+def test_a_p_value_keeps_four_significant_digits(value: float) -> None:
+    shown = display.p_value(value)
+    mantissa = shown.split("e")[0].lstrip("0.").replace(".", "")
+    assert len(mantissa) == 4
+    assert abs(float(shown) - value) <= 0.0005 * value + 1e-15
