@@ -229,7 +229,7 @@ def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
         pl.col("assessed").alias("assessment_date"),
         "pasi_tenths",
     )
-    if _cells_valid(parsed) and _consistent(parsed.filter(pl.col("subject") != "")):
+    if _cells_valid(parsed) and _consistent(parsed.filter(pl.col("subject") != ""), "assessed"):
         return typed  # the usual case: one pass over the cells, one group-by, no row-by-row search for faults
     problems: list[Problem] = []
 
@@ -288,13 +288,13 @@ def _cells_valid(parsed: pl.DataFrame) -> bool:
     return not faults
 
 
-def _consistent(parsed: pl.DataFrame) -> bool:
-    """Every subject has one first treatment date and at most one PASI per date (what
-    :func:`_consistency_problems` looks for row by row)."""
-    per_subject = parsed.group_by("subject").agg(
+def _consistent(frame: pl.DataFrame, date_column: str) -> bool:
+    """Every subject has one first treatment date (a null counts as a value) and at most one PASI per date (what
+    :func:`_consistency_problems` and :func:`check_assessment_frame` look for row by row)."""
+    per_subject = frame.group_by("subject").agg(
         firsts=pl.col("first_treatment_date").n_unique(),
-        dated=pl.col("assessed").count(),
-        dates=pl.col("assessed").drop_nulls().n_unique(),
+        dated=pl.col(date_column).count(),
+        dates=pl.col(date_column).drop_nulls().n_unique(),
     )
     return bool(per_subject.select(((pl.col("firsts") <= 1) & (pl.col("dated") == pl.col("dates"))).all()).item())
 
@@ -358,6 +358,17 @@ def check_assessment_frame(frame: pl.DataFrame, source: str = "assessments") -> 
         typed = frame.select(pl.col(c).cast(t, strict=True) for c, t in FRAME_SCHEMA.items())
     except pl.exceptions.PolarsError as exc:
         raise AnalysisInputError([Problem((), f"a column has the wrong type: {exc}", source)]) from None
+    pasi, date = pl.col("pasi_tenths"), pl.col("assessment_date")
+    faults = typed.select(
+        pl.any_horizontal(
+            (pl.col("subject").is_null() | (pl.col("subject") == "")).any(),
+            (pasi.is_null() & date.is_not_null()).any(),
+            (pasi.is_not_null() & date.is_null()).any(),
+            (~pasi.is_between(0, PASI_MAX_TENTHS)).any(),
+        )
+    ).item()
+    if not faults and _consistent(typed, "assessment_date"):
+        return typed  # the usual case: one pass and one group-by; the messages below only when something is wrong
     problems: list[Problem] = []
     if typed.filter(pl.col("subject").is_null() | (pl.col("subject") == "")).height:
         problems.append(Problem(("subject",), "the subject id is empty (or null): every row needs one", source))

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -41,30 +42,40 @@ def endpoints_json_bytes(endpoints: Mapping[str, Any]) -> bytes:
     return (dumps(endpoints) + "\n").encode("utf-8")
 
 
-def canonical_input_text(assessments: pl.DataFrame) -> str:
-    """The canonical text of the analysis input frame (see the module docstring)."""
+def canonical_input_bytes(assessments: pl.DataFrame) -> bytes:
+    """The canonical text of the analysis input frame (see the module docstring), encoded in UTF-8.
+
+    Each row's line is written by polars' CSV writer with no quoting: the length-prefixed subject id, then the two
+    ISO dates and the PASI in tenths, an empty field for a null, "\\n" after every line.
+    """
     ordered = assessments.select("subject", "first_treatment_date", "assessment_date", "pasi_tenths").sort(
         ["subject", "assessment_date", "pasi_tenths"], nulls_last=False
     )
-    text = ordered.select(
-        pl.concat_str(
-            pl.col("subject").str.len_chars().cast(pl.Utf8),
-            pl.lit(":"),
-            pl.col("subject"),
-            pl.lit(","),
-            pl.col("first_treatment_date").cast(pl.Utf8).fill_null(""),
-            pl.lit(","),
-            pl.col("assessment_date").cast(pl.Utf8).fill_null(""),
-            pl.lit(","),
-            pl.col("pasi_tenths").cast(pl.Utf8).fill_null(""),
-            pl.lit("\n"),
-        )
-        .str.join("")
-        .alias("text")
-    ).item()
-    return CANONICAL_HEADER + "\n" + (text or "")
+    lines = ordered.select(
+        pl.concat_str(pl.col("subject").str.len_chars().cast(pl.Utf8), pl.lit(":"), pl.col("subject")),
+        "first_treatment_date",
+        "assessment_date",
+        "pasi_tenths",
+    )
+    buffer = io.BytesIO()
+    buffer.write((CANONICAL_HEADER + "\n").encode("utf-8"))
+    lines.write_csv(
+        buffer,
+        include_header=False,
+        separator=",",
+        line_terminator="\n",
+        quote_style="never",
+        null_value="",
+        date_format="%Y-%m-%d",
+    )
+    return buffer.getvalue()
+
+
+def canonical_input_text(assessments: pl.DataFrame) -> str:
+    """The canonical text of the analysis input frame (see the module docstring)."""
+    return canonical_input_bytes(assessments).decode("utf-8")
 
 
 def data_sha256(assessments: pl.DataFrame) -> str:
     """Hex SHA-256 of :func:`canonical_input_text` encoded in UTF-8."""
-    return hashlib.sha256(canonical_input_text(assessments).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_input_bytes(assessments)).hexdigest()
