@@ -18,6 +18,24 @@ def test_the_openapi_document_lists_the_api_with_examples(web: Web) -> None:
         "/subjects/{subject_id}/visits",
         "/subjects/{subject_id}/forms",
         "/subjects/{subject_id}/forms/{form_id}",
+        # safety and review (web/api_review.py)
+        "/subjects/{subject_id}/adverse-events",
+        "/subjects/{subject_id}/adverse-events/{event_id}",
+        "/subjects/{subject_id}/adverse-events/{event_id}/relatedness",
+        "/subjects/{subject_id}/adverse-events/{event_id}/sae-reports",
+        "/queries",
+        "/queries/{query_id}",
+        "/queries/{query_id}/answer",
+        "/queries/{query_id}/close",
+        "/queries/{query_id}/reopen",
+        "/subjects/{subject_id}/forms/{form_id}/sdv",
+        "/audit/{entity_type}/{entity_id}",
+        "/signatures",
+        "/signatures/{entity_type}/{entity_id}",
+        "/locks",
+        "/locks/unlock",
+        "/locks/{entity_type}/{entity_id}",
+        "/endpoints",
     }
     schemas = document["components"]["schemas"]
     assert schemas["Subject"]["examples"][0]["site"] == "GZ01"
