@@ -12,10 +12,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from dermtrial.instruments import PasiItems, score_pasi
+from dermtrial.instruments import PasiItems, ZungAnswers, score_pasi, score_zung_sas
 from dermtrial.services import Actor
 from dermtrial.services.auth import login
-from dermtrial.services.overview import list_subjects, subject_visits
+from dermtrial.services.overview import FormRow, list_subjects, subject_visits
 from dermtrial.store.engine import Database
 from dermtrial.store.migrate import upgrade
 from dermtrial.web import create_app
@@ -100,6 +100,9 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         assert number.startswith("GZ01-")
         page.get_by_role("link", name="day1").click()
         page.get_by_role("heading", name="Day 1 (baseline, first infusion)").wait_for()
+        page.get_by_label("Visit date").fill("2019-08-01")
+        page.get_by_role("button", name="Record visit").click()
+        page.get_by_text("The visit is recorded (in window).").wait_for()
         assert _serious(axe.run(page)) == []
         page.screenshot(path=SCREENSHOTS / "visit.png", full_page=True)
         page.get_by_role("link", name="Psoriasis Area and Severity Index").click()
@@ -119,22 +122,57 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         # by hand: 0.1 × (2+1+2) × 3 + 0.2 × 3 × 2 + 0.3 × 7 × 4 + 0.4 × 5 × 0 = 1.5 + 1.2 + 8.4 + 0 = 11.1
         assert total.inner_text() == f"{_expected(ENTRY):.1f}" == "11.1"
         # lower limbs: signs without area is flagged as soon as the region is entered
-        assert page.locator("[data-flag='lower_limbs:signs_without_area']").is_visible()
+        page.locator("[data-flag='lower_limbs:signs_without_area']").wait_for()
+        assert page.locator("[data-pasi-missing]").is_hidden()
         assert _serious(axe.run(page)) == []
         assert _fits(page)
         page.screenshot(path=SCREENSHOTS / "pasi.png", full_page=True)
+        page.keyboard.press("Tab")  # the last change: the draft is autosaved through the API
+        page.locator("form[data-autosave-state=saved]").wait_for()
+        assert page.get_by_text("Draft saved.").is_visible()
+        draft = _form(db, "day1", "PASI")
+        assert draft.status == "in-progress"
+        assert draft.item_values["trunk.area"] == 4
         page.get_by_role("button", name="Save as complete").click()
         page.get_by_text("Saved.").wait_for()
         assert total.inner_text() == "11.1"
-        subject = list_subjects(db, _actor(db), status="enrolled").items[0]
-        day1 = next(v for v in subject_visits(db, _actor(db), subject_id=subject.subject_id) if v.visit_code == "day1")
-        saved = next(f for f in day1.forms if f.form_code == "PASI")
+        saved = _form(db, "day1", "PASI")
         assert saved.status == "complete"
         assert saved.derived is not None
         assert saved.derived["pasi"] == 11.1
+        _zung(page, server, db, axe)
     finally:
         context.close()
 
 
 def _actor(db: Database) -> Actor:
     return login(db, username="dr.wang", password=PASSWORD, now=NOW).actor
+
+
+def _form(db: Database, visit_code: str, form_code: str) -> FormRow:
+    """The enrolled subject's form of a visit, read through the services."""
+    subject = list_subjects(db, _actor(db), status="enrolled").items[0]
+    visit = next(v for v in subject_visits(db, _actor(db), subject_id=subject.subject_id) if v.visit_code == visit_code)
+    return next(f for f in visit.forms if f.form_code == form_code)
+
+
+def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:
+    """The Zung SAS at screening, answered on the large buttons; the saved index is the instrument's."""
+    page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
+    page.get_by_role("link", name="GZ01-E01").click()
+    page.get_by_role("link", name="screening", exact=True).click()
+    page.get_by_role("link", name="Zung Self-rating Anxiety Scale").click()
+    answers = [1, 2, 1, 1, 2, 1, 1, 2, 3, 1, 1, 2, 3, 1, 2, 1, 3, 1, 3, 1]
+    for number, answer in enumerate(answers, start=1):
+        page.locator(f"fieldset[data-item=SAS{number:02d}] label.answer").nth(answer - 1).click()
+    assert _serious(axe.run(page)) == []
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "zung-sas.png", full_page=True)
+    page.get_by_role("button", name="Save as complete").click()
+    page.get_by_text("Saved.").wait_for()
+    saved = _form(db, "screening", "SAS")
+    assert saved.derived is not None
+    expected = score_zung_sas(ZungAnswers.model_validate({"items": answers}))
+    raw, index = expected.to_json()["raw"], expected.to_json()["index"]  # items 5, 9, 13, 17 and 19 reverse-scored
+    assert (saved.derived["raw"], saved.derived["index"]) == (raw, index)
+    assert page.get_by_test_id("zung-index").inner_text() == f"Raw score {raw}, index {index}"

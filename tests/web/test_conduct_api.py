@@ -180,3 +180,18 @@ def test_the_live_pasi_score_is_the_instruments(web: Web) -> None:
     assert bad.json()["error"]["field"] == "item_values.head.erythema"
     assert bad.json()["error"]["value"] == 5
     assert web.client.post("/api/v1/scores/pasi", json={"item_values": {}}).status_code == 401
+
+
+def test_recording_a_visit(web: Web) -> None:
+    visit = _visit(web, web.gz_subject, "screening")
+    url = f"/api/v1/subjects/{web.gz_subject}/visits/{visit}/occurrence"
+    bad = web.client.post(url, json={"visit_local": "20.07.2019"}, headers=web.api("nurse.li"))
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "visit_local"
+    assert bad.json()["error"]["value"] == "20.07.2019"
+    assert web.client.post(url, json={"visit_local": "2019-07-20"}, headers=web.api("nurse.wu")).status_code == 404
+    assert web.client.post(url, json={"visit_local": "2019-07-20"}, headers=web.api("mon")).status_code == 403
+    done = web.client.post(url, json={"visit_local": "2019-07-20"}, headers=web.api("nurse.li"))
+    assert done.status_code == 200, done.text
+    assert done.json()["window"] == "in_window"
+    assert done.json()["visit"]["status"] == "done"

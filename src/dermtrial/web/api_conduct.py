@@ -20,6 +20,7 @@ from dermtrial.services.forms import save_form
 from dermtrial.services.overview import get_form, get_subject
 from dermtrial.services.sessions import check_session
 from dermtrial.services.subjects import screen_subject
+from dermtrial.services.visits import record_visit
 from dermtrial.store import utc_now
 from dermtrial.web import schemas_conduct as sc
 from dermtrial.web.api import SubjectId
@@ -123,6 +124,21 @@ def enroll(request: Request, user: User, subject_id: SubjectId, body: sc.Enrollm
 def expected_forms(request: Request, user: Browser, subject_id: SubjectId, visit_id: VisitId) -> dict[str, Any]:
     """The visit and each form its protocol visit lists: not started, or the saved form's status and version."""
     return visit_forms(app_state(request).db, user, subject_id=subject_id, visit_id=visit_id).to_json()
+
+
+@router.post(
+    "/subjects/{subject_id}/visits/{visit_id}/occurrence",
+    response_model=sc.VisitRecorded,
+    summary="Record that a visit took place",
+)
+def record(request: Request, user: User, subject_id: SubjectId, visit_id: VisitId, body: sc.VisitRecord) -> Any:
+    """Record the visit's date; outside its window it is recorded as it happened and a deviation is raised."""
+    db = app_state(request).db
+    found = visit_forms(db, user, subject_id=subject_id, visit_id=visit_id)
+    _, window = record_visit(
+        db, user, subject_id=subject_id, visit_code=found.visit_code, visit_local=body.visit_local, now=utc_now()
+    )
+    return {"window": window, "visit": visit_forms(db, user, subject_id=subject_id, visit_id=visit_id).to_json()}
 
 
 @router.put(

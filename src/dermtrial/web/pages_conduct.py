@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dermtrial.conduct.form_status import FORM_STATUSES
 from dermtrial.errors import DermtrialError
+from dermtrial.instruments import INSTRUMENTS
 from dermtrial.services.conduct_views import form_page, schedule_subject_visits, screening, visit_forms
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
@@ -26,12 +27,13 @@ from dermtrial.services.overview import get_subject, list_subjects, subject_visi
 from dermtrial.services.sessions import OpenSession
 from dermtrial.services.signatures import MEANINGS, sign_record
 from dermtrial.services.subjects import screen_subject
+from dermtrial.services.visits import record_visit
 from dermtrial.store import utc_now
 from dermtrial.web.context import app_state
 from dermtrial.web.errors import from_error
 from dermtrial.web.form_values import form_values
 from dermtrial.web.pages import CSRF, PageSession, render
-from dermtrial.web.scoring import PASI_ITEMS, REGIONS, SIGNS
+from dermtrial.web.scoring import REGIONS, SIGNS
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,6 +47,7 @@ DYNAMIC_KEYS: dict[str, tuple[str, ...]] = {
     "conduct.visit_status.": ("planned", "done", "out-of-window", "out_of_window", "not-done", "missed"),
     "conduct.pasi.": (*REGIONS, *SIGNS),
     "conduct.pasi.flag.": ("signs_without_area", "area_without_signs"),
+    "conduct.zung.answer.": ("1", "2", "3", "4"),
 }
 
 
@@ -235,7 +238,36 @@ def screening_enroll(
 def visit_page(request: Request, session: PageSession, subject_id: int, visit_id: int) -> HTMLResponse:
     """The forms the protocol assigns to the visit, with their status and a link to each."""
     found = visit_forms(app_state(request).db, session.actor, subject_id=subject_id, visit_id=visit_id)
-    return _render(request, "visit.html", {"v": found}, session=session)
+    return _render(request, "visit.html", {"v": found, "error": None, "window": None}, session=session)
+
+
+@router.post("/subjects/{subject_id}/visits/{visit_id}/record", dependencies=CSRF)
+def visit_record(
+    request: Request,
+    session: PageSession,
+    subject_id: int,
+    visit_id: int,
+    visit_local: Annotated[str, Form(max_length=32)],
+) -> HTMLResponse:
+    """Record that the visit took place (``record_visit``: the window is checked, a deviation raised outside it)."""
+    db = app_state(request).db
+    found = visit_forms(db, session.actor, subject_id=subject_id, visit_id=visit_id)
+    try:
+        _, window = record_visit(
+            db,
+            session.actor,
+            subject_id=subject_id,
+            visit_code=found.visit_code,
+            visit_local=visit_local,
+            now=utc_now(),
+        )
+    except DermtrialError as exc:
+        error, status = _error(exc)
+        return _render(
+            request, "visit.html", {"v": found, "error": error, "window": None}, session=session, status=status
+        )
+    found = visit_forms(db, session.actor, subject_id=subject_id, visit_id=visit_id)
+    return _render(request, "visit.html", {"v": found, "error": None, "window": window}, session=session)
 
 
 def _form_context(
@@ -250,20 +282,29 @@ def _form_context(
         app_state(request).db, session.actor, subject_id=subject_id, visit_id=visit_id, form_code=form_code
     )
     shown = values if values is not None else (dict(page.saved.item_values) if page.saved else {})
+    chinese = session.language == "zh-Hans"
+    questions = [
+        (item.code, item.label_zh if chinese else item.label_en)
+        for item in (INSTRUMENTS[page.form.instrument].metadata.items if page.form.instrument else ())
+    ]
     return {
         "p": page,
+        "questions": questions,
         "values": shown,
         "errors": {},
         "error": None,
-        "pasi_items": PASI_ITEMS,
         "regions": REGIONS,
         "signs": SIGNS,
         "saved_notice": False,
     }
 
 
+#: Instruments with their own screen; their answers are whole numbers sent as such.
+SCREENS = {"pasi": "pasi.html", "zung-sas": "zung.html", "zung-sds": "zung.html"}
+
+
 def _template(form_code: str, instrument: str | None) -> str:
-    return "pasi.html" if instrument == "pasi" else "form.html"
+    return SCREENS.get(instrument or "", "form.html")
 
 
 @router.get("/subjects/{subject_id}/visits/{visit_id}/forms/{form_code}")
@@ -290,7 +331,8 @@ def _save(
     db = app_state(request).db
     context = _form_context(request, session, subject_id, visit_id, form_code)
     page = context["p"]
-    values, shown = form_values(page.form, raw, PASI_ITEMS if page.form.instrument == "pasi" else None)
+    whole = [code for code, _ in context["questions"]] if page.form.instrument in SCREENS else None
+    values, shown = form_values(page.form, raw, whole)
     control = dict(raw)
     status = "complete" if control.get("action") == "complete" else "in-progress"
     reason = control.get("reason", "").strip() or None

@@ -230,3 +230,18 @@ class PasiScore(BaseModel):
     flags: list[dict[str, str]]
     missing: list[str]
     version: str
+
+
+class VisitRecord(BaseModel):
+    """When the visit took place (site-local date or date-time)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"visit_local": "2019-08-01"}]})
+
+    visit_local: str = Field(pattern=LOCAL, description="Site-local date or date-time of the visit.")
+
+
+class VisitRecorded(BaseModel):
+    """The window class (``in_window`` or outside it, which raises a deviation) and the visit with its forms."""
+
+    window: str
+    visit: VisitForms

@@ -7,7 +7,7 @@
   "use strict";
   var form = document.querySelector("form[data-autosave]");
   if (!form) { return; }
-  var integers = form.classList.contains("pasi");
+  var integers = form.hasAttribute("data-whole-numbers");
   var status = form.querySelector("[data-autosave-status]");
   var versionInput = form.querySelector("[data-version]");
   var SKIP = { csrf_token: 1, version: 1, action: 1, reason: 1 };
@@ -39,10 +39,16 @@
   }
   window.dermtrialFormValues = values;
 
+  // One save at a time: a change during a save is saved after it, with the version it returned.
   var timer = null;
+  var busy = false;
+  var again = false;
   function save() {
     var state = form.getAttribute("data-status");
     if (state !== "not-started" && state !== "in-progress") { return; }
+    if (busy) { again = true; return; }
+    busy = true;
+    form.setAttribute("data-autosave-state", "saving");
     var version = versionInput && versionInput.value ? parseInt(versionInput.value, 10) : null;
     fetch(form.getAttribute("data-autosave"), {
       method: "PUT",
@@ -55,16 +61,23 @@
       if (answer.ok) {
         if (versionInput) { versionInput.value = String(answer.body.version); }
         form.setAttribute("data-status", answer.body.status);
-        if (status) { status.textContent = status.getAttribute("data-saved") || "\u2713"; }
+        if (status) { status.textContent = status.getAttribute("data-saved") || ""; }
       } else if (status) {
         status.textContent = answer.body.error ? answer.body.error.message : "";
       }
-    }).catch(function () { if (status) { status.textContent = ""; } });
+    }).catch(function () {
+      if (status) { status.textContent = ""; }
+    }).then(function () {
+      busy = false;
+      if (again) { again = false; save(); return; }
+      form.setAttribute("data-autosave-state", "saved");
+    });
   }
   form.addEventListener("change", function () {
     window.clearTimeout(timer);
     timer = window.setTimeout(save, 400);
   });
+  form.addEventListener("submit", function () { window.clearTimeout(timer); });
 
   // Skip conditions over items of this form.
   function current(code) {
