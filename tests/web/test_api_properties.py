@@ -54,5 +54,7 @@ def test_no_generated_request_gets_a_server_error(api_schema: Any) -> None:
 
         no_5xx()
         checked.append(f"{operation.method.upper()} {operation.path}")
-    assert len(checked) == 7  # every operation of the document
+    methods = {"get", "put", "post", "patch", "delete"}
+    document = sum(1 for path in api_schema.raw_schema["paths"].values() for method in path if method in methods)
+    assert len(checked) == document >= 7  # every operation of the document
     assert {200, 404, 422} <= statuses  # generated requests reached the services, not only the validation
