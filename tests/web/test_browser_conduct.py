@@ -140,6 +140,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         assert saved.status == "complete"
         assert saved.derived is not None
         assert saved.derived["pasi"] == 11.1
+        _vital_signs(page, axe)
         _zung(page, server, db, axe)
     finally:
         context.close()
@@ -154,6 +155,24 @@ def _form(db: Database, visit_code: str, form_code: str) -> FormRow:
     subject = list_subjects(db, _actor(db), status="enrolled").items[0]
     visit = next(v for v in subject_visits(db, _actor(db), subject_id=subject.subject_id) if v.visit_code == visit_code)
     return next(f for f in visit.forms if f.form_code == form_code)
+
+
+def _vital_signs(page: Page, axe: Axe) -> None:
+    """A form rendered from its definition: an out-of-range pulse comes back next to its field, nothing lost."""
+    page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
+    page.get_by_role("link", name="Vital signs").click()
+    pulse = page.get_by_label("Pulse")
+    assert pulse.get_attribute("min") == "20"
+    assert pulse.get_attribute("max") == "220"
+    page.get_by_label("Systolic").fill("118")
+    pulse.fill("900")
+    page.get_by_role("button", name="Save draft").click()
+    page.locator("[data-field-error=PULSE]").wait_for()
+    assert "outside 20.0–220.0 1/min" in page.locator("[data-field-error=PULSE]").inner_text()
+    assert page.get_by_label("Systolic").input_value() == "118"
+    assert _serious(axe.run(page)) == []
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "form-vital-signs.png", full_page=True)
 
 
 def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:

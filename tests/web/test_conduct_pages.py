@@ -89,3 +89,21 @@ def test_a_monitor_may_read_a_form_but_not_save_it(web: Web, browser: TestClient
     refused = browser.post(url, data={"csrf_token": form_token(page.text), "WEIGHT": "60"})
     assert refused.status_code == 403
     assert 'data-error-code="forbidden"' in refused.text
+
+
+def test_every_form_of_the_screening_visit_renders_with_a_label_on_every_input(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "nurse.li")
+    visit = _screening_visit(web)
+    codes = [
+        f["form_code"]
+        for f in web.client.get(
+            f"/api/v1/subjects/{web.gz_subject}/visits/{visit}/forms", headers=web.api("nurse.li")
+        ).json()["forms"]
+    ]
+    assert "LB" in codes  # a repeating group
+    for code in codes:
+        page = browser.get(f"/subjects/{web.gz_subject}/visits/{visit}/forms/{code}")
+        assert page.status_code == 200, code
+        ids = re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page.text)
+        labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', page.text))
+        assert [i for i in ids if i not in labelled] == [], code
