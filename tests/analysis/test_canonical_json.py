@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dermtrial.analysis.canonical_json import dumps
+from dermtrial.analysis.canonical_json import dumps, dumps_utf8
 
 
 def reference(value: Any) -> str:
@@ -65,6 +65,7 @@ def same_shaped_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
 @given(values)
 def test_any_json_value_is_written_as_the_standard_library_writes_it(value: Any) -> None:
     assert dumps(value) == reference(value)
+    assert dumps_utf8(value) == reference(value).encode("utf-8")
 
 
 @settings(max_examples=300, deadline=None)
@@ -76,6 +77,7 @@ def test_a_list_of_same_shaped_objects_nested_in_an_object_is_written_as_the_sta
     for _ in range(depth):
         value = {"per_subject": value, "n": len(rows)}
     assert dumps(value) == reference(value)
+    assert dumps_utf8(value) == reference(value).encode("utf-8")
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,28 @@ from typing import Any
 _INDENT = "  "
 _CONSTANTS = {None: "null", True: "true", False: "false"}
 _NOT_FINITE = {"nan", "inf", "-inf"}
+_Piece = str | tuple[str, list[str]]
+"""A piece of the text: text, or (separator, rows) for the rows of a long list, joined at the end."""
 
 
 def dumps(value: Any) -> str:
     """The text of ``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)``."""
-    out: list[str] = []
+    out: list[_Piece] = []
     _write(value, 0, out)
-    return "".join(out)
+    return "".join(piece if type(piece) is str else piece[0].join(piece[1]) for piece in out)
+
+
+def dumps_utf8(value: Any) -> bytes:
+    """:func:`dumps` encoded in UTF-8, without building the whole text first (the long lists are encoded row by
+    row, so a few non-ASCII rows do not widen the whole text)."""
+    out: list[_Piece] = []
+    _write(value, 0, out)
+    return b"".join(
+        piece.encode("utf-8")
+        if type(piece) is str
+        else piece[0].encode("utf-8").join([row.encode("utf-8") for row in piece[1]])
+        for piece in out
+    )
 
 
 def _stdlib(value: Any, level: int) -> str:
@@ -52,7 +67,7 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
-def _write(value: Any, level: int, out: list[str]) -> None:
+def _write(value: Any, level: int, out: list[_Piece]) -> None:
     text = _scalar(value)
     if text is not None:
         out.append(text)
@@ -76,7 +91,7 @@ def _write(value: Any, level: int, out: list[str]) -> None:
         inner = "\n" + _INDENT * (level + 1)
         rows = _same_shaped_rows(value, level + 1)
         if rows is not None:
-            out += ["[" + inner, ("," + inner).join(rows), "\n" + _INDENT * level + "]"]
+            out += ["[" + inner, ("," + inner, rows), "\n" + _INDENT * level + "]"]
             return
         separator = "["
         for item in value:

@@ -14,6 +14,9 @@ Per subject, with B the baseline PASI and W the week-12 PASI in whole tenths::
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import repeat
@@ -91,6 +94,20 @@ class _Subjects:
     improvements: list[float | None]
     changes_tenths: list[int | None]
     flags: dict[int, list[bool | None]]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the per-subject objects are built: they hold no reference cycles,
+    and with 50,000 subjects the collector would otherwise scan the growing heap again and again (a third of the
+    time). It is switched back on afterwards only if it was on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _tenths(values: list[int | None]) -> list[float | None]:
@@ -250,7 +267,8 @@ def analyse_pasi(
     window = window_for(protocol)
     frame = check_assessment_frame(assessments)
     chosen = apply_missing_rule(select_timepoints(frame, window), rule)
-    subjects = _per_subject(chosen, window, rule)
+    with _gc_paused():
+        subjects = _per_subject(chosen, window, rule)
     improvements = [value for value in subjects.improvements if value is not None]
     n_missing = len(subjects.objects) - len(improvements)
     n_imputed = n_missing if rule == "nri" else sum(1 for s in subjects.objects if s["imputed"] == "locf")

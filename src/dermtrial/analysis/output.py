@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from dermtrial.analysis.canonical_json import dumps
+from dermtrial.analysis.canonical_json import dumps_utf8
 
 CANONICAL_HEADER = "dermtrial-pasi-input-1"
 SIGNIFICANT_DIGITS = 10
@@ -39,7 +39,7 @@ def round_float(value: float | None) -> float | None:
 
 def endpoints_json_bytes(endpoints: Mapping[str, Any]) -> bytes:
     """The canonical endpoints.json bytes of ``endpoints``: same mapping, same bytes, on every run."""
-    return (dumps(endpoints) + "\n").encode("utf-8")
+    return dumps_utf8(endpoints) + b"\n"
 
 
 def canonical_input_bytes(assessments: pl.DataFrame) -> bytes:
