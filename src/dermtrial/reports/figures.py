@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from dermtrial.reports import plots
+from dermtrial.reports import lab_plots, plots
 from dermtrial.reports.model import ReportInput
 
 DPI = 150
@@ -79,14 +79,14 @@ def _write(out_dir: Path, report: ReportInput, week12_window: tuple[int, int]) -
         plots.responders(report.endpoints),
     )
     if report.labs is not None:
-        tests = plots.lab_tests(report.labs)
+        tests = lab_plots.lab_tests(report.labs)
         if not tests:
-            emit("labs", "safety", "Laboratory values over time", plots.lab_over_time(report.labs, None))
+            emit("labs", "safety", "Laboratory values over time", lab_plots.lab_over_time(report.labs, None))
         for index, test in enumerate(tests, start=1):
             emit(
                 f"labs-{index:02d}-{_slug(test)}",
                 "safety",
                 f"{test} over study day against the normal limits",
-                plots.lab_over_time(report.labs, test),
+                lab_plots.lab_over_time(report.labs, test),
             )
     return tuple(written)

@@ -1,4 +1,4 @@
-"""The drawings: waterfall, PASI over time, responder bars and laboratory values against their limits.
+"""The drawings: waterfall, PASI over time and responder bars (laboratory values: :mod:`lab_plots`).
 
 Every function returns a matplotlib :class:`~matplotlib.figure.Figure` (Agg canvas, never pyplot) and a
 :class:`Described` with the alt text and caption the HTML shows under it. Nothing here computes a statistic: the
@@ -46,7 +46,6 @@ STYLE: dict[Any, Any] = {
 _MAX_LEGEND = 8
 _MAX_BAR_LABELS = 16
 _MANY = 200
-_MAX_GRADE_LABELS = 40
 """Above this many subjects lines are faint and bars become a filled profile."""
 
 
@@ -58,14 +57,14 @@ class Described:
     caption: str
 
 
-def _figure(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
+def figure_axes(size: tuple[float, float] = SIZE) -> tuple[Figure, Axes]:
     figure = Figure(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
 
 
 def no_data(title: str, reason: str = "No evaluable data") -> Figure:
     """A figure that says there is nothing to draw, with the figure's title."""
-    figure, axes = _figure((7.0, 2.0))
+    figure, axes = figure_axes((7.0, 2.0))
     axes.set_axis_off()
     axes.set_title(title)
     axes.text(0.5, 0.5, reason, ha="center", va="center", fontsize=14, color=BLACK, transform=axes.transAxes)
@@ -110,7 +109,7 @@ def waterfall(endpoints: Mapping[str, Any]) -> tuple[Figure, Described]:
     if not values:
         caption = f"No subject has a computable improvement. {missing_text}"
         return no_data(title), Described(f"{title}: no evaluable data.", caption)
-    figure, axes = _figure()
+    figure, axes = figure_axes()
     positions = list(range(len(values)))
     heights = [v for _, v in values]
     if len(values) <= _MANY:
@@ -172,9 +171,9 @@ def spaghetti(pasi: pl.DataFrame, week12_window: tuple[int, int]) -> tuple[Figur
     low, high = week12_window
     if rows.height == 0:
         return no_data(title), Described(f"{title}: no evaluable data.", "No PASI assessment to draw.")
-    figure, axes = _figure()
+    figure, axes = figure_axes()
     axes.axvspan(low - 0.5, high + 0.5, color=SKY, alpha=0.25, linewidth=0, label=f"week-12 window (days {low}–{high})")
-    subjects = _draw_subject_lines(axes, rows, "pasi")
+    subjects = draw_subject_lines(axes, rows, "pasi")
     means = _visit_means(rows)
     if means:
         axes.plot(
@@ -234,7 +233,7 @@ def subject_series(rows: pl.DataFrame, value: str) -> list[tuple[str, list[float
     return out
 
 
-def _draw_subject_lines(axes: Axes, rows: pl.DataFrame, value: str) -> list[str]:
+def draw_subject_lines(axes: Axes, rows: pl.DataFrame, value: str) -> list[str]:
     """One line per subject: coloured with its own marker and a legend entry up to 8 subjects, thin grey lines
     drawn as one collection above that. Returns the subjects drawn."""
     series = subject_series(rows, value)
@@ -302,7 +301,7 @@ def responders(endpoints: Mapping[str, Any]) -> tuple[Figure, Described]:
     rule = str(endpoints.get("missing_data_rule", "observed"))
     if not rows or all(not row.get("of") for _, row in rows):
         return no_data(title), Described(f"{title}: no evaluable data.", "No subject has a computable improvement.")
-    figure, axes = _figure()
+    figure, axes = figure_axes()
     labels = [key.upper() for key, _ in rows]
     heights = [100 * (_number(row.get("proportion")) or 0.0) for _, row in rows]
     lower: list[float] = []
@@ -334,88 +333,5 @@ def responders(endpoints: Mapping[str, Any]) -> tuple[Figure, Described]:
     caption = (
         "Bars: proportion of responders; error bars: exact (Clopper–Pearson) 95 % confidence interval; above each "
         f"bar, responders / subjects counted. Missing-data rule: {rule}."
-    )
-    return figure, Described(alt, caption)
-
-
-def lab_tests(labs: pl.DataFrame | None) -> list[str]:
-    """The tests with at least one value, sorted by name."""
-    if labs is None or not {"test", "value", "study_day"} <= set(labs.columns):
-        return []
-    rows = labs.filter(pl.col("value").is_not_null() & pl.col("study_day").is_not_null())
-    return sorted(str(t) for t in rows.get_column("test").unique().to_list() if t is not None)
-
-
-def _limit_line(axes: Axes, rows: pl.DataFrame, column: str, label: str) -> str:
-    if column not in rows.columns:
-        return "not given"
-    limits = rows.filter(pl.col(column).is_not_null()).select("study_day", column)
-    if limits.height == 0:
-        return "not given"
-    distinct = sorted({float(v) for v in limits.get_column(column).to_list()})
-    if len(distinct) == 1:
-        axes.axhline(
-            distinct[0],
-            color=BLACK,
-            linestyle=(0, (5, 3)) if label == "ULN" else (0, (1, 2)),
-            linewidth=1.2,
-            label=f"{label} {distinct[0]:g}",
-        )
-        return f"{distinct[0]:g}"
-    axes.scatter(
-        limits.get_column("study_day").to_list(),
-        limits.get_column(column).to_list(),
-        marker="_",
-        s=120,
-        color=BLACK,
-        label=f"{label} (per result)",
-    )
-    return f"{distinct[0]:g}–{distinct[-1]:g} (varies by result)"
-
-
-def lab_over_time(labs: pl.DataFrame | None, test: str | None) -> tuple[Figure, Described]:
-    """One laboratory test over study day per subject, its LLN and ULN, and a marker on each graded value."""
-    title = f"{test} over study day" if test else "Laboratory values over study day"
-    if labs is None or test is None:
-        return no_data(title), Described(f"{title}: no evaluable data.", "No laboratory value to draw.")
-    rows = labs.filter(
-        (pl.col("test").cast(pl.String) == test) & pl.col("value").is_not_null() & pl.col("study_day").is_not_null()
-    )
-    if rows.height == 0:
-        return no_data(title), Described(f"{title}: no evaluable data.", "No laboratory value to draw.")
-    units = sorted({str(u) for u in rows.get_column("unit").to_list() if u}) if "unit" in rows.columns else []
-    figure, axes = _figure((7.0, 3.4))
-    subjects = _draw_subject_lines(axes, rows, "value")
-    lln = _limit_line(axes, rows, "lln", "LLN")
-    uln = _limit_line(axes, rows, "uln", "ULN")
-    graded = rows.filter(pl.col("grade").is_not_null() & (pl.col("grade") > 0)) if "grade" in rows.columns else rows[:0]
-    if graded.height:
-        axes.scatter(
-            graded.get_column("study_day").to_list(),
-            graded.get_column("value").to_list(),
-            marker="^",
-            s=70,
-            facecolors="none",
-            edgecolors=BLACK,
-            linewidths=1.3,
-            label="CTCAE grade ≥ 1",
-            zorder=6,
-        )
-        for r in graded.head(_MAX_GRADE_LABELS).iter_rows(named=True):
-            axes.annotate(
-                f"G{r['grade']}", (r["study_day"], r["value"]), textcoords="offset points", xytext=(5, 5), fontsize=7
-            )
-    axes.set_xlabel("Study day (day 1 = first treatment)")
-    axes.set_ylabel(f"{test} ({', '.join(units)})" if units else f"{test} (unit not given)")
-    axes.set_title(title)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    alt = (
-        f"Line chart of {test} against study day for {len(subjects)} subjects; lower limit of normal {lln}, upper "
-        f"limit of normal {uln}; {graded.height} value(s) with a CTCAE grade of 1 or more."
-    )
-    caption = (
-        "Lines: each subject's results; black dotted line: lower limit of normal (LLN); black dashed line: upper "
-        "limit of normal (ULN); "
-        "open triangles labelled G1–G4: results with a CTCAE grade."
     )
     return figure, Described(alt, caption)

@@ -41,8 +41,10 @@ def write_report(out_dir: Path, report: ReportInput) -> ReportFiles:
         (staging / "report.html").write_text(html, encoding="utf-8")
         write_pdf(html, staging / "report.pdf", staging)
         final_figures = out_dir / "figures"
-        if final_figures.exists():
+        if final_figures.is_dir():
             shutil.rmtree(final_figures)
+        elif final_figures.exists():
+            final_figures.unlink()
         (staging / "figures").replace(final_figures)
         (staging / "report.html").replace(out_dir / "report.html")
         (staging / "report.pdf").replace(out_dir / "report.pdf")
