@@ -195,3 +195,12 @@ def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:
     raw, index = expected.to_json()["raw"], expected.to_json()["index"]  # items 5, 9, 13, 17 and 19 reverse-scored
     assert (saved.derived["raw"], saved.derived["index"]) == (raw, index)
     assert page.get_by_test_id("zung-index").inner_text() == f"Raw score {raw}, index {index}"
+    page.get_by_label("Language").select_option("zh-Hans")  # the Chinese interface of the same screens
+    page.get_by_text("粗分").wait_for()
+    page.get_by_role("link", name="筛选", exact=True).first.wait_for()
+    pasi = _form(db, "day1", "PASI")
+    page.goto(f"{server}/subjects/{pasi.subject_id}/visits/{pasi.visit_id}/forms/PASI")
+    page.get_by_role("row", name="头颈部").wait_for()
+    assert page.get_by_test_id("pasi-total").inner_text() == "11.1"
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "pasi-zh.png", full_page=True)
