@@ -12,6 +12,8 @@ from dermtrial.reports.casebook import breakable, clipped, write_casebook_pdf
 from dermtrial.services import NotFound
 from dermtrial.services.casebook import IDENTITY_TABLE, casebook
 from dermtrial.services.forms import save_form
+from dermtrial.services.uow import unit_of_work
+from dermtrial.store.models import FormInstance
 from tests.conftest import NOW, StudySetup
 from tests.reports.casebook_setup import CasebookCase, carried_subject
 from tests.reports.pages import non_white_fraction, pdf_pages, pdf_text
@@ -145,3 +147,17 @@ def test_clipped_keeps_600_characters_and_names_the_whole_length() -> None:
     assert cut.endswith("dermtrial audit export --subject GZ01-E01 --entity eligibility_evaluation:4]")
     assert clipped(text, "GZ01-E01", "form_instance 2", clip=False) == text
     assert clipped("short", "GZ01-E01", "visit 1") == "short"
+
+
+def test_a_voided_form_stays_in_the_casebook_marked_with_its_reason(tmp_path: Path, carried: CasebookCase) -> None:
+    # voided through the store's unit of work (the audited void every use case uses)
+    with unit_of_work(carried.db, actor=carried.case.pi, now=NOW) as work:
+        form = work.session.get_one(FormInstance, carried.pasi_form)
+        reason = "entered for the wrong subject"
+        work.void(form, expected_version=form.version, reason=reason, subject_id=form.subject_id)
+    book = casebook(carried.db, carried.case.pi, carried.number)
+    pasi = next(f for f in book.forms if f.form_id == carried.pasi_form)
+    assert (pasi.voided, pasi.void_reason) == (True, "entered for the wrong subject")
+    assert [e.event_type for e in pasi.history if e.field == "voided"] == ["void"]
+    text = _flat(pdf_text(write_casebook_pdf(book, tmp_path / "void.pdf", software_version=__version__)))
+    assert "VOIDED: entered for the wrong subject" in text
