@@ -17,6 +17,7 @@ from dermtrial.store.models import FormInstance
 from tests.conftest import NOW, StudySetup
 from tests.reports.casebook_setup import CasebookCase, carried_subject
 from tests.reports.pages import non_white_fraction, pdf_pages, pdf_text
+from tests.services.review_setup import make_review
 
 
 @pytest.fixture
@@ -161,3 +162,13 @@ def test_a_voided_form_stays_in_the_casebook_marked_with_its_reason(tmp_path: Pa
     assert [e.event_type for e in pasi.history if e.field == "voided"] == ["void"]
     text = _flat(pdf_text(write_casebook_pdf(book, tmp_path / "void.pdf", software_version=__version__)))
     assert "VOIDED: entered for the wrong subject" in text
+
+
+def test_a_subject_without_forms_gets_a_casebook_that_says_so(tmp_path: Path, study: StudySetup) -> None:
+    review = make_review(study)  # a GZ01 subject "S001" with a screening visit and no form
+    book = casebook(review.db, review.li, "S001")
+    assert (book.forms, book.subject_number, book.screening_number) == ((), None, "S001")
+    assert [e.entity for e in book.other_history] == ["subject 1", "visit 1"]
+    text = _flat(pdf_text(write_casebook_pdf(book, tmp_path / "empty.pdf", software_version=__version__)))
+    assert "No form recorded for this subject." in text
+    assert "— (not enrolled)" in text
