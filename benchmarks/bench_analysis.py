@@ -80,7 +80,7 @@ PG_SERVER = os.environ.get(
 PROTOCOL = "NCT03392311"
 GOAL_RATIO = 3.0
 GOAL_PEAK_MB = 2048
-SIM_ADMIN, SIM_PASSWORD = "sim.admin", "simulated-data-only-2019"  # docs/simulate.md: the simulated accounts
+READER = "sim.pi.gdtcm"  # the simulated investigator of the protocol's site (docs/simulate.md), who may read subjects
 VISIT_OFFSETS = (None, 0, 14, 28, 42, 56, 70, 84, 112, 168)
 """Target offsets (days after the first treatment date) of the ten assessments; None: screening, 7–21 days before."""
 WEEK12 = 84
@@ -242,6 +242,7 @@ def database_run(url: str, subjects: int, rounds: int) -> dict[str, Any]:
     """Fill a new study at ``url`` with ``dermtrial simulate``, then time the database path to endpoints.json."""
     from dermtrial.services.analysis_data import load_analysis_data
     from dermtrial.services.auth import login, logout
+    from dermtrial.simulate.setup import SIM_PASSWORD
     from dermtrial.store import Database, utc_now
 
     command = [str(Path(sys.executable).parent / "dermtrial"), "simulate", "--protocol", PROTOCOL]
@@ -251,7 +252,7 @@ def database_run(url: str, subjects: int, rounds: int) -> dict[str, Any]:
     fill = time.perf_counter() - began
     db = Database(url)
     try:
-        session = login(db, username=SIM_ADMIN, password=SIM_PASSWORD, now=utc_now())
+        session = login(db, username=READER, password=SIM_PASSWORD, now=utc_now())
         steps: dict[str, list[float]] = {"load_analysis_data": [], "derive_study_tables": [], "analyse_and_json": []}
         totals: list[float] = []
         for _ in range(rounds):
