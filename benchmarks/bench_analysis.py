@@ -356,6 +356,8 @@ def run(
         best = seconds["dermtrial"].index(min(seconds["dermtrial"]))
         peaks = {mode: peak_rss_mb(mode, path) for mode in ("dermtrial", "bare")}
         rendered = report_seconds(analysis, protocol, Path(tmp) / "report") if report else None
+        print(f"CSV: dermtrial {min(seconds['dermtrial']):.3f} s, bare polars {min(seconds['bare_polars']):.3f} s, "
+              f"peak {peaks}, report {rendered} s", flush=True)  # fmt: skip
         databases: dict[str, Any] = {}
         if use_db:
             databases["sqlite"] = database_run(f"sqlite:///{Path(tmp) / 'study.db'}", db_subjects, rounds)
