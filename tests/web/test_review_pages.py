@@ -110,6 +110,7 @@ def test_a_monitor_raises_a_query_from_the_review_page_the_site_answers_the_moni
         version = re.search(rf'action="/queries/{qid}/answer"[^>]*>\s*<input[^>]*>\s*<input type="hidden" '
                             r'name="version" value="(\d+)"', listing.text)  # fmt: skip
         assert version is not None
+        assert f'formaction="/queries/{qid}/close"' not in listing.text  # the site answers; closing is not offered
         answer = {"text": "Yes, measured twice.", "version": version.group(1)}
         assert _post(nurse, "/queries", f"/queries/{qid}/answer", answer).status_code == 303
         refused = _post(nurse, "/queries", f"/queries/{qid}/close", {"text": "done", "version": "2"})

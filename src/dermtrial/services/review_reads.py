@@ -25,7 +25,7 @@ from dermtrial.services.records import Located, locate
 from dermtrial.services.studies import only_study
 from dermtrial.services.uow import reading
 from dermtrial.store.engine import Database
-from dermtrial.store.models import AdverseEvent, AuditEvent, DataQuery, SaeReport
+from dermtrial.store.models import AdverseEvent, AuditEvent, DataQuery, SaeReport, Site
 
 
 @dataclass(frozen=True)
@@ -349,3 +349,19 @@ def form_items(protocol: Protocol, form_code: str) -> list[tuple[str, str]]:
     if form.instrument:
         items += [(item.code, item.label_en) for item in INSTRUMENTS[form.instrument].metadata.items]
     return items
+
+
+def site_permissions(db: Database, actor: Actor, permissions: tuple[str, ...]) -> dict[str, set[str]]:
+    """Site code → which of ``permissions`` the actor holds there (to offer only the controls they may use)."""
+    with reading(db, actor=actor) as ctx:
+        sites = ctx.session.scalars(select(Site).where(Site.study_id == only_study(db)).order_by(Site.code))
+        held: dict[str, set[str]] = {}
+        for site in sites:
+            held[site.code] = set()
+            for permission in permissions:
+                try:
+                    require(ctx.session, actor, permission, site.id)
+                except PermissionDenied:
+                    continue
+                held[site.code].add(permission)
+        return held

@@ -31,6 +31,9 @@ from dermtrial.web.pages import CSRF, PageSession, _safe_next, render
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_review_checks.router)
 Text = Annotated[str, Form(max_length=4000)]
+#: The steps a query in each status offers, and the permission each needs (as in services.queries.TRANSITIONS).
+STEPS_FROM = {"open": ("answer", "close"), "answered": ("close", "reopen"), "closed": ("reopen",)}
+STEP_PERMISSION = {step: permission for step, (_, _, permission) in queries.TRANSITIONS.items()}
 
 
 def page_error(exc: DermtrialError) -> tuple[dict[str, Any], int]:
@@ -201,7 +204,12 @@ def query_list(
     if subject_id is not None:
         review_reads.place_of(db, session.actor, entity_type="subject", entity_id=subject_id)
     found = queries.list_queries(db, session.actor, now=utc_now(), status=status, subject_id=subject_id)
-    context = {"queries": found, "status": status, "statuses": STATUSES, "subject_id": subject_id}
+    held = review_reads.site_permissions(db, session.actor, tuple(set(STEP_PERMISSION.values())))
+    steps_of = {
+        q.id: [step for step in STEPS_FROM[q.status] if STEP_PERMISSION[step] in held.get(q.site_code, set())]
+        for q in found
+    }
+    context = {"queries": found, "status": status, "statuses": STATUSES, "subject_id": subject_id, "steps_of": steps_of}
     return render(request, "queries.html", context, session=session)
 
 
