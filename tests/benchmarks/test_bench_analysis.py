@@ -30,6 +30,7 @@ def test_smoke_run_writes_metric_value_baseline_ratio_unit_machine_memory_and_bo
     assert result["disagreements"] == 0  # dermtrial and the bare group-by find the same improvement per subject
     assert result["n_improvement"] + result["n_missing"] == 200
     assert set(result["peak_rss_mb"]) == {"dermtrial", "bare"}
+    assert all(p["peak_mb"] >= p["after_imports_mb"] > 0 for p in result["peak_rss_mb"].values())
     assert result["report_seconds"] > 0
     assert set(result["databases"]) == {"sqlite", "postgresql"}
     for figures in result["databases"].values():
