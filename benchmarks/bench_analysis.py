@@ -26,8 +26,8 @@ agree on every subject (``disagreements``: improvement present in one and not th
 Rounds alternate the order of the two; the best round of each counts (the one least disturbed by other load on this
 shared machine). **Peak memory** is the peak resident set (``VmHWM`` of /proc/self/status) of a fresh child
 process that runs one path once (interpreter and imports included; ``after_imports_mb`` is its size before the
-path ran), so neither path's memory is hidden by the other's. (``resource.getrusage(...).ru_maxrss`` is not used: Linux carries
-the parent's figure over to a child across fork and exec.)
+path ran), so neither path's memory is hidden by the other's. (``resource.getrusage(...).ru_maxrss`` is not used:
+Linux carries the parent's figure over to a child across fork and exec.)
 
 **Database**: ``dermtrial simulate --subjects N --seed 1 --db URL`` fills a new study through the services (timed as
 ``fill_seconds``); then ``load_analysis_data`` → ``derive_study_tables`` → ``pasi_input`` → ``analyse_pasi`` →
