@@ -1,8 +1,9 @@
 """The subject matrix (subjects × protocol visits, one state per cell) and the study dashboard, in a few statements.
 
-A cell's state comes from the statuses of the forms the protocol expects at the visit
-(:mod:`dermtrial.conduct.form_status`) and the visit's window placed from the first treatment date
-(:mod:`dermtrial.conduct.schedule`), on the site's today:
+A cell's state comes from the forms the visit expects of the subject and what is held for them, decided with
+``dermtrial report missing-forms`` in one place (:mod:`dermtrial.services.expected_forms`: ``applies_when``,
+form statuses, laboratory results, tubes, consent, forms saved without a visit), and from the visit's window placed
+from the first treatment date (:mod:`dermtrial.conduct.schedule`), on the site's today:
 
 =============  =====================================================================================================
 state          when
@@ -17,14 +18,16 @@ state          when
 ``none``       no such visit for this subject (not enrolled yet)
 =============  =====================================================================================================
 
-The whole matrix costs four statements whatever the number of subjects: sites, subjects, visits, form statuses.
+The whole matrix costs six statements whatever the number of subjects: sites, subjects, visits, and the three of
+:func:`~dermtrial.services.expected_forms.load_expected_forms` (form statuses, the values ``applies_when`` reads,
+the records kept apart).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +37,7 @@ from dermtrial.conduct import is_missing, is_overdue, plan_visit
 from dermtrial.conduct.schedule import PlannedVisit
 from dermtrial.protocol.model import Protocol
 from dermtrial.services.access import Actor
+from dermtrial.services.expected_forms import load_expected_forms
 from dermtrial.services.forms import study_protocol
 from dermtrial.services.overview import readable_sites, scoped
 from dermtrial.services.records import site_today
@@ -41,7 +45,7 @@ from dermtrial.services.studies import only_study
 from dermtrial.services.uow import reading
 from dermtrial.services.visits import FIRST_TREATMENT_VISIT
 from dermtrial.store.engine import Database
-from dermtrial.store.models import AdverseEvent, DataQuery, FormInstance, Site, Subject, Visit
+from dermtrial.store.models import AdverseEvent, DataQuery, Site, Subject, Visit
 
 CELL_STATES = (
     "none",
@@ -66,19 +70,25 @@ def cell_state(
     visit_taken: bool,
     planned: PlannedVisit | None,
     today: dt.date,
+    recorded: Collection[str] = (),
 ) -> str:
-    """The state of one subject's visit (see the module table); ``visit_status`` None means no such visit row."""
+    """The state of one subject's visit (see the module table); ``visit_status`` None means no such visit row.
+
+    ``expected`` are the forms the visit expects of the subject; ``recorded`` those of them kept as records of their
+    own (laboratory results, tubes, consent): they count as done and, having no review status, do not hold the
+    visit below ``locked``."""
     if visit_status is None:
         return "none"
     if visit_status in {"not-done", "missed"}:
         return "not-done"
-    present = [statuses.get(code) for code in expected]
-    if expected and not any(is_missing(s) for s in present):
-        ranks = [_REVIEW_ORDER.index(s) if s in _REVIEW_ORDER else 0 for s in present]
-        return _REVIEW_ORDER[min(ranks)]
+    reviewed = [statuses.get(code) for code in expected if code not in recorded]
+    if expected and not any(is_missing(s) for s in reviewed):
+        ranks = [_REVIEW_ORDER.index(s) if s in _REVIEW_ORDER else 0 for s in reviewed]
+        return _REVIEW_ORDER[min(ranks, default=0)]
     if planned is not None and is_overdue(planned, today):
         return "overdue"
-    if visit_taken or any(s is not None and s != "not-started" for s in present):
+    started = any(s is not None and s != "not-started" for s in reviewed)
+    if visit_taken or started or any(code in recorded for code in expected):
         return "in-progress"
     if planned is not None and planned.window_start <= today:
         return "due"
@@ -131,15 +141,9 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
                 Visit.subject_id.in_(visible), Visit.repeat == 1, Visit.voided.is_(False)
             )
         ).all()
-        form_rows = session.execute(
-            select(FormInstance.visit_id, FormInstance.form_code, FormInstance.status).where(
-                FormInstance.subject_id.in_(visible), FormInstance.voided.is_(False), FormInstance.visit_id.isnot(None)
-            )
-        ).all()
-    statuses: dict[int, dict[str, str]] = {}
-    for visit_id, code, status in form_rows:
-        if visit_id is not None:
-            statuses.setdefault(visit_id, {})[code] = status
+        decided = load_expected_forms(
+            session, protocol, visible, [(v.id, v.subject_id, v.visit_code, v.visit_local) for v in visit_rows]
+        )
     visits: dict[tuple[int, str], Any] = {(v.subject_id, v.visit_code): v for v in visit_rows}
     firsts = {
         v.subject_id: dt.date.fromisoformat(v.visit_local[:10])
@@ -158,14 +162,16 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
             planned = plan_visit(visit, first) if first is not None and visit.id != "screening" else None
             if planned is not None:
                 window_ends[(subject_id, visit.id)] = planned.window_end
+            forms = decided.get(row.id, []) if row is not None else []
             cells.append(
                 cell_state(
-                    visit.forms,
-                    statuses.get(row.id, {}) if row is not None else {},
+                    [f.form for f in forms if f.expected] if row is not None else visit.forms,
+                    {f.form: f.status for f in forms if f.status is not None},
                     visit_status=None if row is None else row.status,
                     visit_taken=row is not None and row.visit_local is not None,
                     planned=planned,
                     today=today,
+                    recorded={f.form for f in forms if f.recorded_as is not None},
                 )
             )
         rows.append(MatrixRow(subject_id, number or screening, codes[site_id], status, cells))

@@ -4,26 +4,33 @@ For each visit of each subject the actor may read: a visit that took place lists
 (no record, ``not-started`` or ``in-progress``); a visit whose window has closed (site's today after the window end)
 lists them as **overdue**, whether the visit took place or not. A visit recorded as not done lists nothing. Windows
 are placed from the first treatment date (the ``day1`` visit); before it, only visits that took place are listed.
+
+Which forms a visit expects, and which count as done, is decided in one place shared with the subject matrix
+(:mod:`dermtrial.services.expected_forms`): a form whose ``applies_when`` is false for the subject is not expected
+(undecidable, e.g. demographics not entered yet: expected); laboratory results, tube records and the consent count
+as their forms; a form saved without a visit (end of treatment) counts at the one visit that lists it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dermtrial.conduct import is_missing, is_overdue, plan_visit
+from dermtrial.conduct import is_overdue, plan_visit
 from dermtrial.protocol.model import Protocol
 from dermtrial.services.access import Actor, find_site, permitted_sites
+from dermtrial.services.expected_forms import load_expected_forms
 from dermtrial.services.forms import study_protocol
 from dermtrial.services.records import site_today
 from dermtrial.services.studies import only_study
 from dermtrial.services.uow import reading
-from dermtrial.services.visits import first_treatment_date
+from dermtrial.services.visits import FIRST_TREATMENT_VISIT
 from dermtrial.store.engine import Database
-from dermtrial.store.models import FormInstance, Site, Subject, Visit
+from dermtrial.store.models import Site, Subject, Visit
 
 
 @dataclass(frozen=True)
@@ -69,51 +76,54 @@ def missing_forms(
         for site in session.scalars(query):
             if allowed is not None and site.id not in allowed:
                 continue
-            today = site_today(site, now)
-            subjects = session.scalars(
-                select(Subject).where(Subject.site_id == site.id, Subject.voided.is_(False)).order_by(Subject.id)
-            )
-            for subject in subjects:
-                out.extend(_subject_rows(session, protocol, site, subject, today))
+            out.extend(_site_rows(session, protocol, site, site_today(site, now)))
         return out
 
 
-def _subject_rows(
-    session: Session, protocol: Protocol, site: Site, subject: Subject, today: dt.date
-) -> list[MissingForm]:
-    first = first_treatment_date(session, subject.id)
-    visits = session.scalars(
-        select(Visit)
-        .where(Visit.subject_id == subject.id, Visit.repeat == 1, Visit.voided.is_(False))
+def _site_rows(session: Session, protocol: Protocol, site: Site, today: dt.date) -> list[MissingForm]:
+    """The rows of one site's subjects (a constant number of statements per site)."""
+    live = (Subject.site_id == site.id, Subject.voided.is_(False))
+    subjects = session.execute(
+        select(Subject.id, Subject.subject_number, Subject.screening_number).where(*live).order_by(Subject.id)
+    ).all()
+    visit_rows = session.execute(
+        select(Visit.id, Visit.subject_id, Visit.visit_code, Visit.visit_local, Visit.status)
+        .join(Subject, Subject.id == Visit.subject_id)
+        .where(*live, Visit.repeat == 1, Visit.voided.is_(False))
         .order_by(Visit.id)
-    )
-    stored: dict[tuple[int | None, str], str] = {}
-    for form in session.scalars(
-        select(FormInstance).where(FormInstance.subject_id == subject.id, FormInstance.voided.is_(False))
-    ):
-        stored[(form.visit_id, form.form_code)] = form.status
-    number = subject.subject_number or subject.screening_number
+    ).all()
+    keys = [(v.id, v.subject_id, v.visit_code, v.visit_local) for v in visit_rows]
+    decided = load_expected_forms(session, protocol, select(Subject.id).where(*live).scalar_subquery(), keys)
+    firsts = {
+        v.subject_id: dt.date.fromisoformat(v.visit_local[:10])
+        for v in visit_rows
+        if v.visit_code == FIRST_TREATMENT_VISIT and v.visit_local
+    }
+    by_subject: dict[int, list[Any]] = {}
+    for visit in visit_rows:
+        by_subject.setdefault(visit.subject_id, []).append(visit)
     rows: list[MissingForm] = []
-    known = {v.id for v in protocol.visits}
-    for visit in visits:
-        if visit.visit_code not in known or visit.status in {"not-done", "missed"}:
-            continue
-        planned = plan_visit(protocol.visit(visit.visit_code), first) if first is not None else None
-        overdue = planned is not None and is_overdue(planned, today)
-        if visit.visit_local is None and not overdue:
-            continue
-        for code in protocol.visit(visit.visit_code).forms:
-            status = stored.get((visit.id, code))
-            if is_missing(status):
-                rows.append(
-                    MissingForm(
-                        site.code,
-                        number,
-                        visit.visit_code,
-                        code,
-                        status or "none",
-                        overdue,
-                        None if planned is None else planned.window_end,
+    for subject_id, subject_number, screening_number in subjects:
+        number = subject_number or screening_number
+        first = firsts.get(subject_id)
+        for visit in by_subject.get(subject_id, []):
+            if visit.id not in decided or visit.status in {"not-done", "missed"}:
+                continue
+            planned = plan_visit(protocol.visit(visit.visit_code), first) if first is not None else None
+            overdue = planned is not None and is_overdue(planned, today)
+            if visit.visit_local is None and not overdue:
+                continue
+            for form in decided[visit.id]:
+                if form.missing:
+                    rows.append(
+                        MissingForm(
+                            site.code,
+                            number,
+                            visit.visit_code,
+                            form.form,
+                            form.status or "none",
+                            overdue,
+                            None if planned is None else planned.window_end,
+                        )
                     )
-                )
     return rows
