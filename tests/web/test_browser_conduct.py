@@ -4,6 +4,7 @@ new page; screenshots in docs/screenshots/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -15,7 +16,10 @@ from playwright.sync_api import Browser, Page
 from dermtrial.instruments import PasiItems, ZungAnswers, score_pasi, score_zung_sas
 from dermtrial.services import Actor
 from dermtrial.services.auth import login
+from dermtrial.services.forms import save_form
+from dermtrial.services.lab_preview import preview_lab_grade
 from dermtrial.services.overview import FormRow, list_subjects, subject_visits
+from dermtrial.services.reference_ranges import add_reference_range
 from dermtrial.store.engine import Database
 from dermtrial.store.migrate import upgrade
 from dermtrial.web import create_app
@@ -41,7 +45,19 @@ def conduct_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     db = Database(f"sqlite:///{path}")
     upgrade(db)
     study = make_study(db)
-    study.user("dr.wang", "investigator", "GZ01")
+    pi = study.user("dr.wang", "investigator", "GZ01")
+    add_reference_range(
+        db,
+        pi,
+        site_code="GZ01",
+        laboratory="central lab",
+        test_code="PLAT",
+        unit="10^9/L",
+        lower="125",
+        upper="350",
+        effective_from=dt.date(2019, 1, 1),
+        now=NOW,
+    )
     app = create_app(settings_for(f"sqlite:///{path}"), database=db)
     try:
         with live_server(app) as url:
@@ -141,6 +157,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         assert saved.derived is not None
         assert saved.derived["pasi"] == 11.1
         _vital_signs(page, axe)
+        _lab(page, db, axe)
         _zung(page, server, db, axe)
     finally:
         context.close()
@@ -173,6 +190,43 @@ def _vital_signs(page: Page, axe: Axe) -> None:
     assert _serious(axe.run(page)) == []
     assert _fits(page)
     page.screenshot(path=SCREENSHOTS / "form-vital-signs.png", full_page=True)
+
+
+def _lab(page: Page, db: Database, axe: Axe) -> None:
+    """A platelet count: the grade shown live is the safety core's, and the saved result keeps it."""
+    pasi = _form(db, "day1", "PASI")
+    save_form(
+        db,
+        _actor(db),
+        subject_id=pasi.subject_id,
+        form_code="DM",
+        now=NOW,
+        item_values={"BRTHDAT": "1979-03-14", "SEX": "M"},
+    )
+    page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
+    page.get_by_role("link", name="Laboratory results with CTCAE grades").click()
+    page.get_by_label("Test", exact=True).select_option("PLAT")
+    page.get_by_label("Unit", exact=True).select_option("10^9/L")
+    page.get_by_label("Collected on").fill("2019-08-01")
+    page.get_by_label("Result", exact=True).fill("40")
+    expected = preview_lab_grade(
+        db,
+        _actor(db),
+        subject_id=pasi.subject_id,
+        test_code="PLAT",
+        value=Decimal(40),
+        unit="10^9/L",
+        collected_local="2019-08-01",
+    )
+    assert expected.grade == 3  # CTCAE v5 platelet count decreased: grade 3 is <50–25 x 10^9/L
+    page.get_by_test_id("lab-grade").filter(has_text="grade 3").wait_for()
+    assert "125–350 10^9/L" in page.locator("[data-lab-detail]").inner_text()
+    assert _serious(axe.run(page)) == []
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "lab.png", full_page=True)
+    page.get_by_role("button", name="Save result").click()
+    page.get_by_text("Saved.").wait_for()
+    assert page.locator("tr[data-lab] .grade").inner_text() == "grade 3"
 
 
 def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:

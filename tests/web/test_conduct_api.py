@@ -3,9 +3,11 @@ live PASI score; happy paths, 422s naming field, value and allowed, and the role
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dermtrial.instruments import PasiItems, score_pasi
+from dermtrial.services.reference_ranges import add_reference_range
 from dermtrial.services.signatures import sign_record
 from tests.conftest import NOW, PASSWORD
 from tests.services.conduct_setup import eligible_record
@@ -195,3 +197,48 @@ def test_recording_a_visit(web: Web) -> None:
     assert done.status_code == 200, done.text
     assert done.json()["window"] == "in_window"
     assert done.json()["visit"]["status"] == "done"
+
+
+def test_the_live_lab_grade_is_the_grade_stored(web: Web) -> None:
+    add_reference_range(
+        web.study.db,
+        web.people["dr.wang"],
+        site_code="GZ01",
+        laboratory="central lab",
+        test_code="PLAT",
+        unit="10^9/L",
+        lower="125",
+        upper="350",
+        effective_from=dt.date(2019, 1, 1),
+        now=NOW,
+    )
+    dm = {"form_code": "DM", "item_values": {"BRTHDAT": "1980-02-29", "SEX": "F"}}
+    assert web.client.post(f"/api/v1/subjects/{web.gz_subject}/forms", json=dm, headers=web.api("nurse.li")).is_success
+    url = f"/api/v1/subjects/{web.gz_subject}/labs"
+    # CTCAE v5 platelet count decreased: 1 <LLN–75, 2 <75–50, 3 <50–25, 4 <25 (10^9/L); 10^3/uL is the same number
+    for value, unit, grade in (
+        ("200", "10^9/L", 0),
+        ("120", "10^9/L", 1),
+        ("74.9", "10^3/uL", 2),
+        ("40", "10^9/L", 3),
+        ("20", "10^9/L", 4),
+    ):
+        body = {"test_code": "PLAT", "value": value, "unit": unit, "collected_local": "2019-07-18"}
+        preview = web.client.post(f"{url}/grade", json=body, headers=web.api("nurse.li"))
+        assert preview.status_code == 200, preview.text
+        assert preview.json()["grade"] == grade
+        assert (preview.json()["lln"], preview.json()["uln"]) == ("125", "350")
+        saved = web.client.post(url, json=body, headers=web.api("nurse.li"))
+        assert saved.status_code == 201, saved.text
+        assert saved.json()["grade"] == grade
+    bad = {"test_code": "PLAT", "value": "80", "unit": "g/L", "collected_local": "2019-07-18"}
+    refused = web.client.post(f"{url}/grade", json=bad, headers=web.api("nurse.li"))
+    assert refused.status_code == 422
+    assert (refused.json()["error"]["field"], refused.json()["error"]["value"]) == ("unit", "g/L")
+    negative = web.client.post(f"{url}/grade", json=bad | {"value": "-1"}, headers=web.api("nurse.li"))
+    assert negative.status_code == 422
+    assert negative.json()["error"]["field"] == "value"
+    good = bad | {"unit": "10^9/L"}
+    assert web.client.post(f"{url}/grade", json=good, headers=web.api("nurse.wu")).status_code == 404
+    assert web.client.post(f"{url}/grade", json=good, headers=web.api("mon")).status_code == 200  # reading only
+    assert web.client.post(url, json=good, headers=web.api("mon")).status_code == 403

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
+from dermtrial.web.conduct_common import DYNAMIC_KEYS
 from dermtrial.web.i18n import catalog
-from dermtrial.web.pages_conduct import DYNAMIC_KEYS
 from tests.web.conftest import Web, form_token, sign_in
 
 

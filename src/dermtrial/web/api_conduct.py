@@ -17,7 +17,9 @@ from dermtrial.services.access import Actor
 from dermtrial.services.conduct_views import schedule_subject_visits, screening, visit_forms
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
+from dermtrial.services.lab_preview import preview_lab_grade
 from dermtrial.services.overview import get_form, get_subject
+from dermtrial.services.safety_labs import record_lab_result
 from dermtrial.services.sessions import check_session
 from dermtrial.services.subjects import screen_subject
 from dermtrial.services.visits import record_visit
@@ -205,3 +207,40 @@ def pasi_score(user: Browser, body: sc.PasiEntry) -> dict[str, Any]:
     region subscores and the inconsistencies of the regions entered fully; scored by dermtrial.instruments.pasi."""
     del user  # signed in is enough: nothing is read or stored
     return score_pasi_entry(body.item_values)
+
+
+@router.post(
+    "/subjects/{subject_id}/labs/grade",
+    response_model=sc.LabGradePreview,
+    summary="The CTCAE grade a lab result would get (live, nothing stored)",
+)
+def lab_grade(request: Request, user: Browser, subject_id: SubjectId, body: sc.LabEntry) -> dict[str, Any]:
+    """Graded by the safety core with the site's reference range, the baseline and (calcium) the day's albumin."""
+    return preview_lab_grade(
+        app_state(request).db,
+        user,
+        subject_id=subject_id,
+        test_code=body.test_code,
+        value=body.value,
+        unit=body.unit,
+        collected_local=body.collected_local,
+    ).to_json()
+
+
+@router.post("/subjects/{subject_id}/labs", response_model=sc.LabSaved, status_code=201, summary="Record a lab result")
+def lab_record(request: Request, user: User, subject_id: SubjectId, body: sc.LabEntry) -> dict[str, Any]:
+    """Store the result with its SI value, reference range and CTCAE grade; alerts are returned."""
+    db = app_state(request).db
+    get_subject(db, user, subject_id=subject_id)  # 404 for a subject the user may not read
+    saved = record_lab_result(
+        db,
+        user,
+        subject_id=subject_id,
+        test_code=body.test_code,
+        value=body.value,
+        unit=body.unit,
+        collected_local=body.collected_local,
+        visit_id=body.visit_id,
+        now=utc_now(),
+    )
+    return {"id": saved.id, "grade": saved.grade, "alerts": [a.message for a in saved.alerts]}

@@ -13,10 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import pass_context
 from starlette.concurrency import run_in_threadpool
 
-from dermtrial.conduct.form_status import FORM_STATUSES
 from dermtrial.errors import DermtrialError
 from dermtrial.instruments import INSTRUMENTS
 from dermtrial.services.conduct_views import form_page, schedule_subject_visits, screening, visit_forms
@@ -29,45 +27,15 @@ from dermtrial.services.signatures import MEANINGS, sign_record
 from dermtrial.services.subjects import screen_subject
 from dermtrial.services.visits import record_visit
 from dermtrial.store import utc_now
+from dermtrial.web.conduct_common import error_of, render_page
 from dermtrial.web.context import app_state
-from dermtrial.web.errors import from_error
 from dermtrial.web.form_values import form_values
-from dermtrial.web.pages import CSRF, PageSession, render
+from dermtrial.web.pages import CSRF, PageSession
+from dermtrial.web.pages_labs import router as labs_router
 from dermtrial.web.scoring import REGIONS, SIGNS
 
 router = APIRouter(include_in_schema=False)
-
-
-#: Message keys the conduct templates build from a value (``tk("conduct.result.", c.result)``) → the values.
-DYNAMIC_KEYS: dict[str, tuple[str, ...]] = {
-    "conduct.result.": ("satisfied", "not_satisfied", "unknown"),
-    "conduct.verdict.": ("eligible", "ineligible", "incomplete"),
-    "conduct.criterion_type.": ("inclusion", "exclusion"),
-    "conduct.form_status.": FORM_STATUSES,
-    "conduct.visit_status.": ("planned", "done", "out-of-window", "out_of_window", "not-done", "missed"),
-    "conduct.pasi.": (*REGIONS, *SIGNS),
-    "conduct.pasi.flag.": ("signs_without_area", "area_without_signs"),
-    "conduct.zung.answer.": ("1", "2", "3", "4"),
-}
-
-
-@pass_context
-def tk(context: Any, prefix: str, value: object, **values: object) -> str:
-    """``t(prefix + value)``: the text of a key built from a value (every such key is listed in DYNAMIC_KEYS)."""
-    translate = context["t"]
-    return str(translate(f"{prefix}{value}", **values))
-
-
-def _render(
-    request: Request, template: str, context: dict[str, Any], *, session: OpenSession, status: int = 200
-) -> HTMLResponse:
-    return render(request, template, context | {"tk": tk}, session=session, status=status)
-
-
-def _error(exc: DermtrialError) -> tuple[dict[str, Any], int]:
-    """The one error shape of ``exc`` and its status, for showing on the page."""
-    body = from_error(exc)
-    return body.to_json()["error"], body.status
+router.include_router(labs_router)
 
 
 @router.get("/screening")
@@ -77,7 +45,7 @@ def screening_list(request: Request, session: PageSession) -> HTMLResponse:
     found = list_subjects(db, session.actor, page=1, per_page=200)
     sites = subject_matrix(db, session.actor, now=utc_now()).sites
     context = {"subjects": found, "sites": sites, "error": None, "given": {}}
-    return _render(request, "screening_list.html", context, session=session)
+    return render_page(request, "screening_list.html", context, session=session)
 
 
 @router.post("/screening", dependencies=CSRF)
@@ -101,12 +69,12 @@ def screening_create(
             now=now,
         )
     except DermtrialError as exc:
-        error, status = _error(exc)
+        error, status = error_of(exc)
         found = list_subjects(db, session.actor, page=1, per_page=200)
         sites = subject_matrix(db, session.actor, now=now).sites
         given = {"site": site, "consent_version": consent_version, "consent_signed_local": consent_signed_local}
         context = {"subjects": found, "sites": sites, "error": error, "given": given}
-        return _render(request, "screening_list.html", context, session=session, status=status)
+        return render_page(request, "screening_list.html", context, session=session, status=status)
     schedule_subject_visits(db, session.actor, subject_id=subject_id, now=now)
     return RedirectResponse(f"/screening/{subject_id}", status_code=303)
 
@@ -134,7 +102,7 @@ def _screening_page(
         "meanings": MEANINGS,
         "notice": notice,
     }
-    return _render(request, "screening.html", context, session=session, status=status)
+    return render_page(request, "screening.html", context, session=session, status=status)
 
 
 @router.get("/screening/{subject_id}")
@@ -175,7 +143,7 @@ def screening_evaluate(
             now=utc_now(),
         )
     except DermtrialError as exc:
-        error, status = _error(exc)
+        error, status = error_of(exc)
         return _screening_page(request, session, subject_id, error=error, status=status, record_text=record)
     return RedirectResponse(f"/screening/{subject_id}#checklist", status_code=303)
 
@@ -212,7 +180,7 @@ def screening_sign(
             now=utc_now(),
         )
     except DermtrialError as exc:
-        error, status = _error(exc)
+        error, status = error_of(exc)
         return _screening_page(request, session, subject_id, error=error, status=status)
     return RedirectResponse(f"/screening/{subject_id}#enroll", status_code=303)
 
@@ -228,7 +196,7 @@ def screening_enroll(
     try:
         number = enroll_subject(db, session.actor, subject_id=subject_id, enrolled_local=enrolled_local, now=now)
     except DermtrialError as exc:
-        error, status = _error(exc)
+        error, status = error_of(exc)
         return _screening_page(request, session, subject_id, error=error, status=status)
     schedule_subject_visits(db, session.actor, subject_id=subject_id, now=now)
     return _screening_page(request, session, subject_id, notice=number)
@@ -238,7 +206,7 @@ def screening_enroll(
 def visit_page(request: Request, session: PageSession, subject_id: int, visit_id: int) -> HTMLResponse:
     """The forms the protocol assigns to the visit, with their status and a link to each."""
     found = visit_forms(app_state(request).db, session.actor, subject_id=subject_id, visit_id=visit_id)
-    return _render(request, "visit.html", {"v": found, "error": None, "window": None}, session=session)
+    return render_page(request, "visit.html", {"v": found, "error": None, "window": None}, session=session)
 
 
 @router.post("/subjects/{subject_id}/visits/{visit_id}/record", dependencies=CSRF)
@@ -262,12 +230,12 @@ def visit_record(
             now=utc_now(),
         )
     except DermtrialError as exc:
-        error, status = _error(exc)
-        return _render(
+        error, status = error_of(exc)
+        return render_page(
             request, "visit.html", {"v": found, "error": error, "window": None}, session=session, status=status
         )
     found = visit_forms(db, session.actor, subject_id=subject_id, visit_id=visit_id)
-    return _render(request, "visit.html", {"v": found, "error": None, "window": window}, session=session)
+    return render_page(request, "visit.html", {"v": found, "error": None, "window": window}, session=session)
 
 
 def _form_context(
@@ -312,7 +280,7 @@ def form_screen(request: Request, session: PageSession, subject_id: int, visit_i
     """One protocol form of the visit, rendered from its declarative definition (PASI: by region)."""
     context = _form_context(request, session, subject_id, visit_id, form_code)
     context["saved_notice"] = request.query_params.get("saved") == "1"
-    return _render(request, _template(form_code, context["p"].form.instrument), context, session=session)
+    return render_page(request, _template(form_code, context["p"].form.instrument), context, session=session)
 
 
 @router.post("/subjects/{subject_id}/visits/{visit_id}/forms/{form_code}", dependencies=CSRF)
@@ -366,11 +334,11 @@ def _save(
                 now=utc_now(),
             )
     except DermtrialError as exc:
-        error, code = _error(exc)
+        error, code = error_of(exc)
         context.update(
             values=shown,
             error=error,
             errors={p["field"].removeprefix("item_values."): p for p in error.get("problems", [])},
         )
-        return _render(request, _template(form_code, page.form.instrument), context, session=session, status=code)
+        return render_page(request, _template(form_code, page.form.instrument), context, session=session, status=code)
     return RedirectResponse(f"/subjects/{subject_id}/visits/{visit_id}/forms/{form_code}?saved=1", status_code=303)

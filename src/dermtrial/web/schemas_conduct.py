@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -245,3 +246,60 @@ class VisitRecorded(BaseModel):
 
     window: str
     visit: VisitForms
+
+
+class LabEntry(BaseModel):
+    """One laboratory result as reported: test, value, unit and when the sample was collected (site local)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"test_code": "ALT", "value": "212", "unit": "U/L", "collected_local": "2019-08-15", "visit_id": 3}
+            ]
+        },
+    )
+
+    test_code: str = Field(min_length=1, max_length=16, description="The protocol's lab test code (LBTESTCD).")
+    value: Decimal = Field(ge=0, le=10**9, description="The result, a number ≥ 0 (text keeps its precision).")
+    unit: str = Field(min_length=1, max_length=16, description="The unit as reported (SI or a listed site unit).")
+    collected_local: str = Field(pattern=LOCAL, description="Site-local date or date-time of collection.")
+    visit_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="The visit (when saving).")
+
+
+class LabGradePreview(BaseModel):
+    """The CTCAE grade the result would get (worst term), every term, the reference range used and the SI value."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "test_code": "ALT", "grade": 2, "unit": "U/L", "lln": "9", "uln": "50", "range_reason": None,
+                    "terms": [{"term": "Alanine aminotransferase increased", "grade": 2, "reason": None,
+                               "value_only": None}],
+                    "si_value": "212", "si_unit": "U/L", "version": "CTCAE v5.0",
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    test_code: str
+    grade: int | None
+    terms: list[dict[str, Any]]
+    lln: str | None
+    uln: str | None
+    unit: str
+    range_reason: str | None
+    si_value: str
+    si_unit: str
+    version: str | None
+
+
+class LabSaved(BaseModel):
+    """The stored result's id, its grade and the safety alerts it raised."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": 7, "grade": 3, "alerts": ["grade 3 ALT"]}]})
+
+    id: int
+    grade: int | None
+    alerts: list[str]
