@@ -8,6 +8,10 @@ Included by :mod:`dermtrial.web.pages_review`.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -194,10 +198,13 @@ def _report_folder(request: Request) -> Path | None:
     return Path(folder) if folder else None
 
 
-@router.get("/report")
-def report_page(request: Request, session: PageSession) -> HTMLResponse:
-    """The latest study report: the primary endpoint, the figures and the downloads (readers of every site)."""
-    review_reads.require_study_wide_read(app_state(request).db, session.actor)
+#: One report written at a time by this server (the command replaces the files in the folder).
+_WRITING = threading.Lock()
+#: ``dermtrial report`` as the installed console script would run it, with this interpreter.
+REPORT_COMMAND = (sys.executable, "-c", "from dermtrial.cli import main; main()", "report")
+
+
+def _report_context(request: Request, **extra: Any) -> dict[str, Any]:
     folder = _report_folder(request)
     endpoints: Any = None
     files: list[str] = []
@@ -207,8 +214,44 @@ def report_page(request: Request, session: PageSession) -> HTMLResponse:
         figures = sorted(p.name for p in (folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
         if "endpoints.json" in files:
             endpoints = json.loads((folder / "endpoints.json").read_text(encoding="utf-8"))
-    context = {"folder": folder, "files": files, "figures": figures, "endpoints": endpoints}
-    return render(request, "report.html", context, session=session)
+    context = {"folder": folder, "files": files, "figures": figures, "endpoints": endpoints, "error": None}
+    return context | {"ran": request.query_params.get("ran") == "1"} | extra
+
+
+@router.get("/report")
+def report_page(request: Request, session: PageSession) -> HTMLResponse:
+    """The latest study report: the primary endpoint, the figures and the downloads (readers of every site)."""
+    review_reads.require_study_wide_read(app_state(request).db, session.actor)
+    return render(request, "report.html", _report_context(request), session=session)
+
+
+@router.post("/report/run", dependencies=CSRF)
+def report_run(request: Request, session: PageSession, password: Annotated[str, Form(max_length=256)]) -> Response:
+    """Write the report again from the live data: ``dermtrial report --out`` run as the user (password re-entered).
+
+    The command signs the user in (audited), checks their permission and replaces the files only when all are
+    written; its refusal is shown on the page.
+    """
+    state = app_state(request)
+    review_reads.require_study_wide_read(state.db, session.actor)
+    folder = _report_folder(request)
+    if folder is None:
+        raise WebError(404, "no report folder is configured (DERMTRIAL_REPORT_DIR)", field="report_dir")
+    if not _WRITING.acquire(blocking=False):
+        raise WebError(409, "a report is being written now; open the page again in a minute", field="report")
+    try:
+        env = {**os.environ, "DERMTRIAL_USER": session.actor.username, "DERMTRIAL_PASSWORD": password}
+        command = [*REPORT_COMMAND, "--db", state.settings.database_url, "--out", str(folder)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
+    finally:
+        _WRITING.release()
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        message = next((line for line in lines if line.startswith("error")), lines[-1] if lines else "failed")
+        status = 401 if "password" in message.lower() else 422
+        error = {"status": status, "code": "unauthenticated" if status == 401 else "report-failed", "message": message}
+        return render(request, "report.html", _report_context(request, error=error), session=session, status=status)
+    return RedirectResponse("/report?ran=1", status_code=303)
 
 
 @router.get("/report/files/{name}")
