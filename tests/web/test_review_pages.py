@@ -155,3 +155,8 @@ def test_the_report_page_is_for_readers_of_every_site(web: Web, browser: TestCli
         assert page.status_code == 200
         assert "DERMTRIAL_REPORT_DIR" in page.text  # the test app has no report folder
         assert statistician.get("/report/files/report.pdf").status_code == 404
+        assert "Write the report" not in page.text  # nowhere to write it
+        run = _post(statistician, "/report", "/report/run", {"password": PASSWORD})
+        assert (run.status_code, 'data-error-code="not-found"' in run.text) == (404, True)
+    refused = _post(browser, "/dashboard", "/report/run", {"password": PASSWORD})
+    assert refused.status_code == 403
