@@ -136,9 +136,13 @@ def waterfall(endpoints: Mapping[str, Any]) -> tuple[Figure, Described]:
                 ha="center",
                 va="bottom" if v >= 0 else "top",
                 fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},  # readable across a threshold line
             )
     if len(values) <= 40:
-        axes.set_xticks(positions, [s for s, _ in values], rotation=45 if len(values) > 8 else 0, ha="center")
+        labels = [s for s, _ in values]
+        # Upright labels only while they fit side by side (about 48 characters across the axis at 9 pt).
+        crowded = len(labels) * max(len(label) for label in labels) > 48
+        axes.set_xticks(positions, labels, rotation=45 if crowded else 0, ha="right" if crowded else "center")
     else:
         axes.set_xticks([])
     axes.set_xlabel(f"Subject, sorted by improvement (n = {len(values)})")
