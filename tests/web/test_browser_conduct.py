@@ -17,6 +17,7 @@ from dermtrial.instruments import PasiItems, ZungAnswers, score_pasi, score_zung
 from dermtrial.services import Actor
 from dermtrial.services.auth import login
 from dermtrial.services.forms import save_form
+from dermtrial.services.infusion_preview import preview_dose
 from dermtrial.services.lab_preview import preview_lab_grade
 from dermtrial.services.overview import FormRow, list_subjects, subject_visits
 from dermtrial.services.reference_ranges import add_reference_range
@@ -158,6 +159,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         assert saved.derived["pasi"] == 11.1
         _vital_signs(page, axe)
         _lab(page, db, axe)
+        _infusion(page, db, axe)
         _zung(page, server, db, axe)
     finally:
         context.close()
@@ -227,6 +229,42 @@ def _lab(page: Page, db: Database, axe: Axe) -> None:
     page.get_by_role("button", name="Save result").click()
     page.get_by_text("Saved.").wait_for()
     assert page.locator("tr[data-lab] .grade").inner_text() == "grade 3"
+
+
+def _infusion(page: Page, db: Database, axe: Axe) -> None:
+    """The first infusion: the dose shown as the weight is typed is the service's, then recorded with its unit."""
+    pasi = _form(db, "day1", "PASI")
+    page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
+    page.get_by_role("link", name="Infusion record (computed dose)").click()
+    page.get_by_label("Body weight at this visit (kg)").fill("62.5")
+    expected = preview_dose(db, _actor(db), subject_id=pasi.subject_id, weight_kg=Decimal("62.5"))
+    assert expected.amount == 2_000_000 * Decimal("62.5")  # 2 x 10^6 cells/kg (the protocol's dose)
+    page.locator(f"[data-dose-computed][data-value='{expected.amount}']").wait_for()
+    values = {
+        "Dose given (cells)": "125000000",
+        "Infusion started": "2019-08-01T09:30",
+        "Infusion ended": "2019-08-01T10:10",
+        "Bag number": "BAG-0193",
+        "Lot": "L2019-07",
+        "Donor code": "D17",
+        "Release certificate": "RC-031",
+        "Cells in the unit": "1.3e8",
+        "Viability (%)": "92",
+        "Volume (mL)": "100",
+        "Storage temperature (°C)": "4",
+        "Prepared at": "2019-08-01T07:00",
+        "Expires at": "2019-08-01T15:00",
+        "Identity checked by (names, comma-separated)": "nurse.li, dr.wang",
+    }
+    for label, value in values.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_text("the dose given is within the tolerance").wait_for()
+    assert _serious(axe.run(page)) == []
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "infusion.png", full_page=True)
+    page.get_by_role("button", name="Record infusion").click()
+    page.get_by_test_id("infusion-recorded").wait_for()
+    assert "Computed dose: 125000000 cells." in page.get_by_test_id("infusion-recorded").inner_text()
 
 
 def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:

@@ -242,3 +242,68 @@ def test_the_live_lab_grade_is_the_grade_stored(web: Web) -> None:
     assert web.client.post(f"{url}/grade", json=good, headers=web.api("nurse.wu")).status_code == 404
     assert web.client.post(f"{url}/grade", json=good, headers=web.api("mon")).status_code == 200  # reading only
     assert web.client.post(url, json=good, headers=web.api("mon")).status_code == 403
+
+
+def _enrolled(web: Web) -> int:
+    subject = web.client.post("/api/v1/screening", json=CONSENT, headers=web.api("nurse.li")).json()["id"]
+    body = {"record": eligible_record(), "evaluated_local": "2019-07-20"}
+    evaluation = web.client.post(f"/api/v1/subjects/{subject}/eligibility", json=body, headers=web.api("nurse.li"))
+    sign_record(
+        web.study.db,
+        web.people["dr.wang"],
+        entity_type="eligibility_evaluation",
+        entity_id=evaluation.json()["evaluation"]["id"],
+        password=PASSWORD,
+        meaning="approved",
+        now=NOW,
+    )
+    enrolled = web.client.post(
+        f"/api/v1/subjects/{subject}/enrollment", json={"enrolled_local": "2019-07-25"}, headers=web.api("dr.wang")
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    return int(subject)
+
+
+def test_the_dose_shown_and_the_infusion_recorded(web: Web) -> None:
+    subject = _enrolled(web)
+    url = f"/api/v1/subjects/{subject}"
+    # 2 x 10^6 cells/kg x 62.5 kg = 125,000,000 cells; 140,000,000 given is 12 % over, outside ±10 %
+    dose = web.client.post(
+        f"{url}/dose", json={"weight_kg": "62.5", "dose_given": "140000000"}, headers=web.api("nurse.li")
+    ).json()
+    assert (dose["computed_dose"], dose["unit"], dose["within_tolerance"]) == ("125000000", "cell", False)
+    assert dose["difference_percent"] == "12.00"
+    bad = web.client.post(f"{url}/dose", json={"weight_kg": "12"}, headers=web.api("nurse.li"))
+    assert bad.status_code == 422
+    assert (bad.json()["error"]["field"], bad.json()["error"]["value"]) == ("weight_kg", "12")
+    assert web.client.post(f"{url}/dose", json={"weight_kg": "62.5"}, headers=web.api("nurse.wu")).status_code == 404
+    day1 = _visit(web, subject, "day1")
+    web.client.post(f"{url}/visits/{day1}/occurrence", json={"visit_local": "2019-08-01"}, headers=web.api("nurse.li"))
+    body = {
+        "visit_code": "day1",
+        "weight_kg": "62.5",
+        "dose_given": "125000000",
+        "started_local": "2019-08-01T09:30",
+        "ended_local": "2019-08-01T10:10",
+        "unit": {
+            "unit_id": "BAG-1",
+            "lot": "L2019-07",
+            "donor_code": "D17",
+            "release_certificate": "RC-031",
+            "cell_count": "1.3e8",
+            "viability_percent": "92",
+            "volume_ml": "100",
+            "storage_temperature_c": "4",
+            "prepared_at": "2019-08-01T07:00",
+            "expires_at": "2019-08-01T15:00",
+            "identity_checked_by": ["nurse.li", "dr.wang"],
+        },
+    }
+    assert web.client.post(f"{url}/infusions", json=body, headers=web.api("mon")).status_code == 403
+    saved = web.client.post(f"{url}/infusions", json=body, headers=web.api("nurse.li"))
+    assert saved.status_code == 201, saved.text
+    assert (saved.json()["computed_dose"], saved.json()["within_tolerance"], saved.json()["problems"]) == (
+        "125000000",
+        True,
+        [],
+    )

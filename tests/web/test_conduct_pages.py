@@ -107,3 +107,35 @@ def test_every_form_of_the_screening_visit_renders_with_a_label_on_every_input(w
         ids = re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page.text)
         labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', page.text))
         assert [i for i in ids if i not in labelled] == [], code
+
+
+def test_the_infusion_record_refuses_by_field_without_javascript(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "nurse.li")
+    visit = _screening_visit(web)
+    url = f"/subjects/{web.gz_subject}/visits/{visit}/infusion"
+    page = browser.get(url)
+    assert page.status_code == 200
+    assert 'id="weight_kg" name="weight_kg" type="number"' in page.text
+    fields = {
+        "csrf_token": form_token(page.text),
+        "weight_kg": "abc",
+        "dose_given": "1",
+        "started_local": "2019-07-20T09:00",
+        "ended_local": "2019-07-20T10:00",
+        "unit_id": "B",
+        "lot": "L",
+        "donor_code": "D",
+        "cell_count": "1e8",
+        "viability_percent": "90",
+        "volume_ml": "100",
+        "storage_temperature_c": "4",
+        "prepared_at": "2019-07-20T07:00",
+        "expires_at": "2019-07-20T15:00",
+    }
+    refused = browser.post(url, data=fields)
+    assert refused.status_code == 422
+    assert 'data-error-field="weight_kg"' in refused.text
+    assert 'value="L"' in refused.text  # nothing typed is lost
+    not_here = browser.post(url, data=fields | {"weight_kg": "62.5"})
+    assert not_here.status_code == 422
+    assert 'data-error-field="visit_code"' in not_here.text  # the product is given at day 1, weeks 4 and 8

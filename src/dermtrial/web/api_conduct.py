@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from dermtrial.services.access import Actor
 from dermtrial.services.conduct_views import schedule_subject_visits, screening, visit_forms
+from dermtrial.services.dosing import record_infusion
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
+from dermtrial.services.infusion_preview import preview_dose
 from dermtrial.services.lab_preview import preview_lab_grade
 from dermtrial.services.overview import get_form, get_subject
 from dermtrial.services.safety_labs import record_lab_result
@@ -28,6 +30,7 @@ from dermtrial.web import schemas_conduct as sc
 from dermtrial.web.api import SubjectId
 from dermtrial.web.context import app_state
 from dermtrial.web.errors import WebError
+from dermtrial.web.infusion_input import infusion_from_fields
 from dermtrial.web.schemas import ERRORS
 from dermtrial.web.scoring import score_pasi_entry
 from dermtrial.web.security import SESSION_COOKIE, api_actor, csrf_token
@@ -244,3 +247,35 @@ def lab_record(request: Request, user: User, subject_id: SubjectId, body: sc.Lab
         now=utc_now(),
     )
     return {"id": saved.id, "grade": saved.grade, "alerts": [a.message for a in saved.alerts]}
+
+
+@router.post("/subjects/{subject_id}/dose", response_model=sc.DoseAnswer, summary="The dose for a body weight (live)")
+def dose(request: Request, user: Browser, subject_id: SubjectId, body: sc.DoseQuery) -> dict[str, Any]:
+    """The dose the protocol prescribes for the weight measured at the visit, as recording the infusion computes it,
+    and whether the dose given is within the tolerance; nothing is stored."""
+    found = preview_dose(
+        app_state(request).db, user, subject_id=subject_id, weight_kg=body.weight_kg, dose_given=body.dose_given
+    )
+    return found.to_json()
+
+
+@router.post(
+    "/subjects/{subject_id}/infusions", response_model=sc.InfusionSaved, status_code=201, summary="Record an infusion"
+)
+def infusion(request: Request, user: User, subject_id: SubjectId, body: sc.InfusionCreate) -> dict[str, Any]:
+    """Record the infusion: the service computes the dose from the weight, checks the tolerance and the chain of
+    custody, and raises the deviations."""
+    db = app_state(request).db
+    get_subject(db, user, subject_id=subject_id)  # 404 for a subject the user may not read
+    fields = {k: str(v) for k, v in body.unit.model_dump(exclude={"identity_checked_by"}).items() if v is not None}
+    fields |= {name: str(getattr(body, name)) for name in ("weight_kg", "dose_given", "started_local", "ended_local")}
+    fields |= {"identity_checked_by": ", ".join(body.unit.identity_checked_by), "reactions": "\n".join(body.reactions)}
+    saved = record_infusion(
+        db, user, subject_id=subject_id, infusion=infusion_from_fields(body.visit_code, fields), now=utc_now()
+    )
+    return {
+        "exposure_id": saved.exposure_id,
+        "computed_dose": format(saved.computed_dose, "f"),
+        "within_tolerance": saved.within_tolerance,
+        "problems": saved.problems,
+    }

@@ -274,14 +274,22 @@ class LabGradePreview(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "test_code": "ALT", "grade": 2, "unit": "U/L", "lln": "9", "uln": "50", "range_reason": None,
-                    "terms": [{"term": "Alanine aminotransferase increased", "grade": 2, "reason": None,
-                               "value_only": None}],
-                    "si_value": "212", "si_unit": "U/L", "version": "CTCAE v5.0",
+                    "test_code": "ALT",
+                    "grade": 2,
+                    "unit": "U/L",
+                    "lln": "9",
+                    "uln": "50",
+                    "range_reason": None,
+                    "terms": [
+                        {"term": "Alanine aminotransferase increased", "grade": 2, "reason": None, "value_only": None}
+                    ],
+                    "si_value": "212",
+                    "si_unit": "U/L",
+                    "version": "CTCAE v5.0",
                 }
             ]
         }
-    )  # fmt: skip
+    )
 
     test_code: str
     grade: int | None
@@ -303,3 +311,110 @@ class LabSaved(BaseModel):
     id: int
     grade: int | None
     alerts: list[str]
+
+
+class DoseQuery(BaseModel):
+    """The weight measured at the visit and, optionally, the dose given (to compare with the tolerance)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"weight_kg": "62.5"}]})
+
+    weight_kg: Decimal = Field(ge=0, le=1000, description="Body weight at this visit, kg.")
+    dose_given: Decimal | None = Field(default=None, ge=0, le=10**15, description="Cells given, if known.")
+
+
+class DoseAnswer(BaseModel):
+    """The protocol's dose for the weight, the weight used (after any cap) and the comparison with the dose given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product": "admsc",
+                    "computed_dose": "125000000",
+                    "unit": "cell",
+                    "weight_kg": "62.5",
+                    "capped": None,
+                    "tolerance_percent": "10",
+                    "within_tolerance": True,
+                    "difference_percent": "0.00",
+                }
+            ]
+        }
+    )
+
+    product: str
+    computed_dose: str
+    unit: str
+    weight_kg: str | None
+    capped: str | None
+    tolerance_percent: str
+    within_tolerance: bool | None
+    difference_percent: str | None
+
+
+class ProductUnitIn(BaseModel):
+    """The cell product unit given: identity, release, counts, storage and preparation times (site local)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    lot: str = Field(min_length=1, max_length=64)
+    donor_code: str = Field(min_length=1, max_length=64)
+    release_certificate: str | None = Field(default=None, max_length=64)
+    cell_count: Decimal = Field(ge=0, le=10**15)
+    viability_percent: Decimal = Field(ge=0, le=100)
+    volume_ml: Decimal = Field(ge=0, le=10_000)
+    storage_temperature_c: Decimal = Field(ge=-273, le=100)
+    prepared_at: str = Field(pattern=LOCAL)
+    expires_at: str = Field(pattern=LOCAL)
+    identity_checked_by: list[str] = Field(default_factory=list, max_length=10)
+
+
+class InfusionCreate(BaseModel):
+    """One infusion at a scheduled infusion visit: weight, dose given, times and the product unit."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "visit_code": "day1",
+                    "weight_kg": "62.5",
+                    "dose_given": "125000000",
+                    "started_local": "2019-08-01T09:30",
+                    "ended_local": "2019-08-01T10:10",
+                    "unit": {
+                        "unit_id": "BAG-0193",
+                        "lot": "L2019-07",
+                        "donor_code": "D17",
+                        "release_certificate": "RC-031",
+                        "cell_count": "1.3e8",
+                        "viability_percent": "92",
+                        "volume_ml": "100",
+                        "storage_temperature_c": "4",
+                        "prepared_at": "2019-08-01T07:00",
+                        "expires_at": "2019-08-01T15:00",
+                        "identity_checked_by": ["nurse.li", "dr.wang"],
+                    },
+                }
+            ]
+        },
+    )
+
+    visit_code: str = Field(min_length=1, max_length=32)
+    weight_kg: Decimal = Field(ge=0, le=1000)
+    dose_given: Decimal = Field(ge=0, le=10**15)
+    started_local: str = Field(pattern=LOCAL)
+    ended_local: str = Field(pattern=LOCAL)
+    unit: ProductUnitIn
+    reactions: list[str] = Field(default_factory=list, max_length=20)
+    interruptions: list[str] = Field(default_factory=list, max_length=20)
+
+
+class InfusionSaved(BaseModel):
+    """The stored infusion: its id, the computed dose, the tolerance check and any custody problems."""
+
+    exposure_id: int
+    computed_dose: str
+    within_tolerance: bool | None
+    problems: list[str]
