@@ -160,6 +160,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         _vital_signs(page, axe)
         _lab(page, db, axe)
         _infusion(page, db, axe)
+        _ointment(page, axe)
         _zung(page, server, db, axe)
     finally:
         context.close()
@@ -265,6 +266,27 @@ def _infusion(page: Page, db: Database, axe: Axe) -> None:
     page.get_by_role("button", name="Record infusion").click()
     page.get_by_test_id("infusion-recorded").wait_for()
     assert "Computed dose: 125000000 cells." in page.get_by_test_id("infusion-recorded").inner_text()
+
+
+def _ointment(page: Page, axe: Axe) -> None:
+    """A tube dispensed at day 1 and weighed back: 105 g over 14 days is 52.5 g/week, under the limit."""
+    page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
+    page.get_by_role("link", name="Ointment weighing").click()
+    page.get_by_label("Tube number").first.fill("T-0101")
+    page.get_by_label("Lot", exact=True).fill("C2019-05")
+    page.get_by_label("Expiry date").fill("2020-05-31")
+    page.get_by_label("Weight dispensed (g)").fill("120")
+    page.get_by_label("Dispensed on").fill("2019-08-01")
+    page.get_by_role("button", name="Dispense").click()
+    page.get_by_text("Tube T-0101 is dispensed.").wait_for()
+    page.get_by_label("Tube number").nth(1).fill("T-0101")
+    page.get_by_label("Weight returned (g)").fill("15")
+    page.get_by_label("Returned on").fill("2019-08-15")
+    page.get_by_role("button", name="Record return").click()
+    assert page.get_by_test_id("ointment-use").inner_text() == "Tube T-0101: 52.5 g/week on average"
+    assert _serious(axe.run(page)) == []
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "ointment.png", full_page=True)
 
 
 def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:

@@ -307,3 +307,36 @@ def test_the_dose_shown_and_the_infusion_recorded(web: Web) -> None:
         True,
         [],
     )
+
+
+def test_ointment_tubes_dispensed_and_returned_with_the_weekly_use(web: Web) -> None:
+    url = f"/api/v1/subjects/{web.gz_subject}/tubes"
+    tube = {
+        "tube_id": "T-1",
+        "lot": "C2019-05",
+        "expiry": "2020-05-31",
+        "weight_g": "115.0",
+        "dispensed_local": "2019-08-01",
+    }
+    assert web.client.post(url, json=tube, headers=web.api("nurse.wu")).status_code == 404
+    assert web.client.post(url, json=tube, headers=web.api("mon")).status_code == 403
+    heavy = web.client.post(url, json=tube | {"weight_g": "600"}, headers=web.api("nurse.li"))
+    assert heavy.status_code == 422
+    assert (heavy.json()["error"]["field"], heavy.json()["error"]["allowed"]) == ("weight_g", "0–500")
+    assert web.client.post(url, json=tube, headers=web.api("nurse.li")).status_code == 201
+    assert web.client.post(
+        url, json=tube | {"tube_id": "T-2", "weight_g": "300"}, headers=web.api("nurse.li")
+    ).is_success
+    # (115.0 - 45.0) g x 7 / 14 days = 35.0 g/week; (300 - 50) x 7 / 14 = 125.0, above the 100 g/week label limit
+    back = web.client.post(
+        f"{url}/T-1/return", json={"weight_g": "45.0", "returned_local": "2019-08-15"}, headers=web.api("nurse.li")
+    ).json()
+    assert (back["grams_per_week"], back["above_limit"]) == ("35.0", False)
+    over = web.client.post(
+        f"{url}/T-2/return", json={"weight_g": "50", "returned_local": "2019-08-15"}, headers=web.api("nurse.li")
+    ).json()
+    assert (over["grams_per_week"], over["above_limit"]) == ("125.0", True)
+    again = web.client.post(
+        f"{url}/T-2/return", json={"weight_g": "50", "returned_local": "2019-08-16"}, headers=web.api("nurse.li")
+    )
+    assert again.status_code == 409

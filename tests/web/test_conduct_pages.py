@@ -139,3 +139,30 @@ def test_the_infusion_record_refuses_by_field_without_javascript(web: Web, brows
     not_here = browser.post(url, data=fields | {"weight_kg": "62.5"})
     assert not_here.status_code == 422
     assert 'data-error-field="visit_code"' in not_here.text  # the product is given at day 1, weeks 4 and 8
+
+
+def test_ointment_weighing_without_javascript(web: Web, browser: TestClient) -> None:
+    sign_in(browser, "nurse.li")
+    visit = _screening_visit(web)
+    url = f"/subjects/{web.gz_subject}/visits/{visit}/ointment"
+    page = browser.get(url)
+    token = form_token(page.text)
+    tube = {
+        "csrf_token": token,
+        "tube_id": "P-1",
+        "lot": "C1",
+        "expiry": "2020-01-31",
+        "weight_g": "abc",
+        "dispensed_local": "2019-07-20",
+    }
+    refused = browser.post(f"{url}/dispense", data=tube)
+    assert refused.status_code == 422
+    assert 'data-error-field="weight_g"' in refused.text
+    assert 'value="C1"' in refused.text
+    assert browser.post(f"{url}/dispense", data=tube | {"weight_g": "120"}).status_code == 200
+    back = browser.post(
+        f"{url}/return",
+        data={"csrf_token": token, "return_tube_id": "P-1", "return_weight_g": "50", "returned_local": "2019-07-27"},
+    )
+    assert back.status_code == 200
+    assert "Tube P-1: 70.0 g/week on average" in back.text  # (120 - 50) g over 7 days

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from dermtrial.services.access import Actor
+from dermtrial.services.accountability import dispense_tube, return_tube
 from dermtrial.services.conduct_views import schedule_subject_visits, screening, visit_forms
 from dermtrial.services.dosing import record_infusion
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
@@ -27,6 +28,7 @@ from dermtrial.services.subjects import screen_subject
 from dermtrial.services.visits import record_visit
 from dermtrial.store import utc_now
 from dermtrial.web import schemas_conduct as sc
+from dermtrial.web import schemas_treatment as st
 from dermtrial.web.api import SubjectId
 from dermtrial.web.context import app_state
 from dermtrial.web.errors import WebError
@@ -214,10 +216,10 @@ def pasi_score(user: Browser, body: sc.PasiEntry) -> dict[str, Any]:
 
 @router.post(
     "/subjects/{subject_id}/labs/grade",
-    response_model=sc.LabGradePreview,
+    response_model=st.LabGradePreview,
     summary="The CTCAE grade a lab result would get (live, nothing stored)",
 )
-def lab_grade(request: Request, user: Browser, subject_id: SubjectId, body: sc.LabEntry) -> dict[str, Any]:
+def lab_grade(request: Request, user: Browser, subject_id: SubjectId, body: st.LabEntry) -> dict[str, Any]:
     """Graded by the safety core with the site's reference range, the baseline and (calcium) the day's albumin."""
     return preview_lab_grade(
         app_state(request).db,
@@ -230,8 +232,8 @@ def lab_grade(request: Request, user: Browser, subject_id: SubjectId, body: sc.L
     ).to_json()
 
 
-@router.post("/subjects/{subject_id}/labs", response_model=sc.LabSaved, status_code=201, summary="Record a lab result")
-def lab_record(request: Request, user: User, subject_id: SubjectId, body: sc.LabEntry) -> dict[str, Any]:
+@router.post("/subjects/{subject_id}/labs", response_model=st.LabSaved, status_code=201, summary="Record a lab result")
+def lab_record(request: Request, user: User, subject_id: SubjectId, body: st.LabEntry) -> dict[str, Any]:
     """Store the result with its SI value, reference range and CTCAE grade; alerts are returned."""
     db = app_state(request).db
     get_subject(db, user, subject_id=subject_id)  # 404 for a subject the user may not read
@@ -249,8 +251,8 @@ def lab_record(request: Request, user: User, subject_id: SubjectId, body: sc.Lab
     return {"id": saved.id, "grade": saved.grade, "alerts": [a.message for a in saved.alerts]}
 
 
-@router.post("/subjects/{subject_id}/dose", response_model=sc.DoseAnswer, summary="The dose for a body weight (live)")
-def dose(request: Request, user: Browser, subject_id: SubjectId, body: sc.DoseQuery) -> dict[str, Any]:
+@router.post("/subjects/{subject_id}/dose", response_model=st.DoseAnswer, summary="The dose for a body weight (live)")
+def dose(request: Request, user: Browser, subject_id: SubjectId, body: st.DoseQuery) -> dict[str, Any]:
     """The dose the protocol prescribes for the weight measured at the visit, as recording the infusion computes it,
     and whether the dose given is within the tolerance; nothing is stored."""
     found = preview_dose(
@@ -260,9 +262,9 @@ def dose(request: Request, user: Browser, subject_id: SubjectId, body: sc.DoseQu
 
 
 @router.post(
-    "/subjects/{subject_id}/infusions", response_model=sc.InfusionSaved, status_code=201, summary="Record an infusion"
+    "/subjects/{subject_id}/infusions", response_model=st.InfusionSaved, status_code=201, summary="Record an infusion"
 )
-def infusion(request: Request, user: User, subject_id: SubjectId, body: sc.InfusionCreate) -> dict[str, Any]:
+def infusion(request: Request, user: User, subject_id: SubjectId, body: st.InfusionCreate) -> dict[str, Any]:
     """Record the infusion: the service computes the dose from the weight, checks the tolerance and the chain of
     custody, and raises the deviations."""
     db = app_state(request).db
@@ -278,4 +280,52 @@ def infusion(request: Request, user: User, subject_id: SubjectId, body: sc.Infus
         "computed_dose": format(saved.computed_dose, "f"),
         "within_tolerance": saved.within_tolerance,
         "problems": saved.problems,
+    }
+
+
+@router.post("/subjects/{subject_id}/tubes", response_model=st.TubeAnswer, status_code=201, summary="Dispense a tube")
+def tube_dispense(request: Request, user: User, subject_id: SubjectId, body: st.TubeDispense) -> dict[str, Any]:
+    """Dispense one weighed tube of ointment (lot, expiry, weight)."""
+    db = app_state(request).db
+    get_subject(db, user, subject_id=subject_id)  # 404 for a subject the user may not read
+    exposure = dispense_tube(
+        db,
+        user,
+        subject_id=subject_id,
+        tube_id=body.tube_id,
+        lot=body.lot,
+        expiry=body.expiry,
+        weight_g=body.weight_g,
+        dispensed_local=body.dispensed_local,
+        now=utc_now(),
+    )
+    return {"exposure_id": exposure}
+
+
+@router.post("/subjects/{subject_id}/tubes/{tube_id}/return", response_model=st.TubeAnswer, summary="Return a tube")
+def tube_return(
+    request: Request,
+    user: User,
+    subject_id: SubjectId,
+    tube_id: Annotated[str, Path(max_length=64)],
+    body: st.TubeReturn,
+) -> dict[str, Any]:
+    """Weigh a returned tube: the average g/week since dispensing, and a safety alert above the label limit."""
+    db = app_state(request).db
+    get_subject(db, user, subject_id=subject_id)
+    back = return_tube(
+        db,
+        user,
+        subject_id=subject_id,
+        tube_id=tube_id,
+        weight_g=body.weight_g,
+        returned_local=body.returned_local,
+        now=utc_now(),
+    )
+    use = back.use
+    return {
+        "exposure_id": back.exposure_id,
+        "grams_per_week": None if use.grams_per_week is None else str(use.grams_per_week),
+        "above_limit": use.above_limit,
+        "not_computable": use.reason,
     }

@@ -33,11 +33,13 @@ from dermtrial.web.form_values import form_values
 from dermtrial.web.pages import CSRF, PageSession
 from dermtrial.web.pages_infusion import router as infusion_router
 from dermtrial.web.pages_labs import router as labs_router
+from dermtrial.web.pages_ointment import router as ointment_router
 from dermtrial.web.scoring import REGIONS, SIGNS
 
 router = APIRouter(include_in_schema=False)
 router.include_router(labs_router)
 router.include_router(infusion_router)
+router.include_router(ointment_router)
 
 
 @router.get("/screening")
