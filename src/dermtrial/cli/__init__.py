@@ -17,6 +17,7 @@ from dermtrial.cli import (
     control,
     db,
     demo,
+    doctor,
     dose,
     eligibility,
     export,
@@ -64,6 +65,7 @@ app.command("restore")(backup.restore)
 app.command("serve")(serve.serve)
 app.add_typer(token.app, name="token")
 app.command("casebook")(casebook.casebook)
+app.command("doctor")(doctor.doctor)
 
 
 def _version(value: bool) -> None:
