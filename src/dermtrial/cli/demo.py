@@ -226,7 +226,8 @@ def _serve(url: str, out: Path) -> None:
     sock = _listening_socket()
     port = sock.getsockname()[1]
     stdout.print(
-        f"Web app: http://{HOST}:{port}/  sign in as {SIGN_IN_AS} (password {DEMO_PASSWORD}); Ctrl-C stops it.",
+        f"Web app: http://{HOST}:{port}/  sign in as {SIGN_IN_AS[0]} (data entry at the site) or {SIGN_IN_AS[1]} "
+        f"(every site, the report), password {DEMO_PASSWORD}; Ctrl-C stops it.",
         markup=False,
     )
     sys.stdout.flush()

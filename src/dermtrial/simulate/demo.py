@@ -34,8 +34,9 @@ DEMO_SEED = 13
 DEMO_CANDIDATES = 12
 DEMO_PASSWORD = "dermtrial-demo-2019"
 """Every demo user's password (demo only: published in docs/demo.md)."""
-SIGN_IN_AS = "demo.investigator"
-"""The user the demo suggests for the web app: the site's investigator sees and may do the most there."""
+SIGN_IN_AS = ("demo.investigator", "demo.data-manager")
+"""The users the demo suggests for the web app: the site's investigator (data entry, signatures at the site) and the
+data manager (every site, queries, locks and the report page)."""
 REPORT_AS = "demo.statistician"
 """The user the demo writes the report as: a study-wide reader."""
 
