@@ -1,8 +1,8 @@
 """The user guide's walkthrough in Debian's chromium, as the people of one site would do it in a fresh SQLite study:
 the coordinator screens a candidate through the checklist, the investigator attests and signs it, the coordinator
-enrolls, records the baseline visit, enters a PASI (the live score is checked against the instrument), reports a
-serious adverse event and files its SAE report; the monitor raises a query on a PASI item, the coordinator answers
-it and the monitor closes it; the investigator signs the visit; the data manager writes and opens the study report.
+enrolls, records the baseline visit, enters a PASI (the live score is checked against the instrument) and reports a
+serious adverse event with its SAE report; the monitor raises a query on a PASI item, the coordinator answers it, the
+monitor closes it and verifies the form; the investigator signs the visit; the data manager writes the study report.
 
 Each step asserts what the user sees and takes a screenshot for docs/user-guide.md, in order:
 docs/screenshots/walkthrough-NN-<step>.png (1024 × 768 viewport, fixed data).
@@ -88,12 +88,13 @@ class Walk:
             self.tabs[username] = page
         return self.tabs[username]
 
-    def shot(self, page: Page, step: str) -> None:
-        """The page fits the tablet; its full-page screenshot as walkthrough-NN-<step>.png."""
+    def shot(self, page: Page, step: str, *, full_page: bool = True) -> None:
+        """The page fits the tablet; its screenshot (the whole page, or what the tablet shows) as
+        walkthrough-NN-<step>.png."""
         assert _fits(page), step
         self.shots += 1
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"walkthrough-{self.shots:02d}-{step}.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / f"walkthrough-{self.shots:02d}-{step}.png", full_page=full_page)
 
     def close(self) -> None:
         for context in self.contexts:
@@ -160,14 +161,14 @@ def _walk(walk: Walk, site: Site) -> None:
     # 3. The investigator attests and signs the evaluation
     pi = walk.tab("dr.wang")
     pi.get_by_role("link", name="Screening").click()
-    pi.get_by_role("link", name="Checklist of GZ01-S01").click()
+    pi.get_by_role("link", name="Checklist of GZ01-S001").click()
     pi.wait_for_url(screening_page)
     pi.get_by_label("I attest that").check()
     pi.get_by_label("Your password (to sign)").fill(PASSWORD)
     pi.get_by_role("button", name="Sign", exact=True).click()
     pi.get_by_text("Signed by Dr.Wang (dr.wang), approved").wait_for()
-    pi.locator("#sign").scroll_into_view_if_needed()
-    walk.shot(pi, "eligibility-signed")
+    pi.locator("#enroll").scroll_into_view_if_needed()
+    walk.shot(pi, "eligibility-signed", full_page=False)
 
     # 4. Enrollment (coordinator)
     nurse.reload()
@@ -176,7 +177,7 @@ def _walk(walk: Walk, site: Site) -> None:
     nurse.get_by_test_id("subject-number").wait_for()
     number = nurse.get_by_test_id("subject-number").inner_text()
     assert number == "GZ01-E01"
-    walk.shot(nurse, "enrolled")
+    walk.shot(nurse, "enrolled", full_page=False)
 
     # 5. The baseline visit (day 1): record it, then its forms
     nurse.get_by_role("link", name="day1").click()
@@ -269,7 +270,15 @@ def _walk(walk: Walk, site: Site) -> None:
     assert "Thank you, resolved." in closed.inner_text()
     walk.shot(mon, "query-closed")
 
-    # 12. The investigator signs the visit
+    # 12. Source data verification: the monitor opens the form from the query and verifies it
+    closed.get_by_role("link").first.click()
+    mon.get_by_role("heading", name="Review of form PASI").wait_for()
+    mon.get_by_role("button", name="Verify the whole form").click()
+    mon.get_by_role("heading", name="Source data verification: verified").wait_for()
+    assert mon.locator("#item-trunk\\.area").get_by_text("verified", exact=True).is_visible()
+    walk.shot(mon, "sdv")
+
+    # 13. The investigator signs the visit
     pi.goto(f"{url}/subjects/{subject_id}/visits/{visit_id}")
     _open(pi, "Signatures and locks of the visit", f"{url}/subjects/{subject_id}/visits/{visit_id}/sign")
     assert pi.get_by_text("I approve these data as correct and complete").is_visible()
@@ -279,11 +288,13 @@ def _walk(walk: Walk, site: Site) -> None:
     assert "Signed by Dr.Wang (dr.wang), approved" in pi.get_by_role("table").inner_text()
     walk.shot(pi, "visit-signed")
 
-    # 13. The study report (data manager): written from the page by `dermtrial report`, then opened
+    # 14. The study report (data manager): written from the page by `dermtrial report`, then opened
     lead = walk.tab("lead")
     _open(lead, "Study report", f"{url}/report")
     assert lead.get_by_text("The report has not been run yet.").is_visible()
-    lead.get_by_label("Your password (the command runs as you)").fill(PASSWORD)
+    password = lead.get_by_label("Your password (the command runs as you)")
+    if password.count():  # the page asked for the password while the report ran as a command
+        password.fill(PASSWORD)
     with lead.expect_navigation(timeout=120_000):
         lead.get_by_role("button", name="Write the report").click(no_wait_after=True)
     lead.get_by_text("The report was written again from the live data.").wait_for()
