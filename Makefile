@@ -44,3 +44,4 @@ docs: $(STAMP)
 	$(BIN)/python -m dermtrial.protocol.reference docs/protocol-file.md
 	$(BIN)/python -m dermtrial.store.dictionary docs/data-dictionary.md
 	$(BIN)/python -m dermtrial.safety.reference docs/safety.md
+	$(BIN)/python -m pytest tests/web -k "test_browser or test_walkthrough" -q -p no:cacheprovider
