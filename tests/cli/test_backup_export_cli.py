@@ -57,6 +57,7 @@ def source(db_url: str) -> str:
     return db_url
 
 
+@pytest.mark.requirement("REG-EXPORT-01")
 def test_export_csv_then_verify_and_a_tampered_file_exits_1(source: str, tmp_path: Path) -> None:
     out = tmp_path / "export"
     made = dermtrial("export", "csv", "--out", str(out), "--json", "--db", source, user="stat", password=USER_PW)
@@ -76,6 +77,7 @@ def test_export_without_permission_exits_2_naming_the_permission(source: str, tm
     assert "may not export.raw at site GZ01" in refused.stderr
 
 
+@pytest.mark.requirement("REG-BACKUP-01")
 def test_backup_restore_then_audit_verify_and_a_second_restore_needs_force(source: str, tmp_path: Path) -> None:
     out = tmp_path / "study.backup"
     made = dermtrial("backup", str(out), "--db", source)

@@ -17,6 +17,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.requirement("CLIN-DOSE-01")
 def test_dose_of_62_5_kg_is_125_million_cells() -> None:
     result = run("dose", "--protocol", "NCT03392311", "--weight-kg", "62.5", "--json")
     assert result.returncode == 0, result.stderr

@@ -40,6 +40,7 @@ def setup(db_url: str) -> str:
     return db_url
 
 
+@pytest.mark.requirement("REG-INTEG-06")
 def test_the_study_lock_takes_two_people(setup: str) -> None:
     def as_dm(user: str, *args: str) -> Any:
         return dermtrial(setup, "study", *args, user=user, password=DM_PW)

@@ -169,6 +169,7 @@ def test_screen_with_output_and_a_table_for_people(tmp_path: Path) -> None:
     assert "3 candidates screened against NCT03392311: 1 eligible, 2 ineligible, 0 incomplete" in result.stdout
 
 
+@pytest.mark.requirement("REG-INTEG-03")
 def test_screen_bad_input_exits_2_naming_row_and_column_and_writes_nothing(tmp_path: Path) -> None:
     path = _table(tmp_path, ".csv")
     lines = path.read_text(encoding="utf-8").splitlines()

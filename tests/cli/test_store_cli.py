@@ -113,6 +113,7 @@ def test_a_write_without_permission_exits_2_and_changes_nothing(setup: str) -> N
     assert [e["event_type"] for e in _trail(setup)[before:]] == ["login", "logout"]
 
 
+@pytest.mark.requirement("REG-ACCESS-02")
 def test_a_wrong_operator_password_exits_2_and_is_audited(setup: str) -> None:
     result = dermtrial(setup, "site", "add", "BJ03", "--name", "B", "--timezone", "Asia/Shanghai", password="nope")
     assert result.exit_code == 2
@@ -134,6 +135,7 @@ def test_init_needs_the_password_on_stdin(db_url: str) -> None:
     assert "--password-stdin" in result.stderr
 
 
+@pytest.mark.requirement("REG-AUDIT-05")
 def test_export_csv_and_json_with_filters(setup: str) -> None:
     every = dermtrial(setup, "audit", "export", "--format", "csv")
     assert every.exit_code == 0
@@ -152,6 +154,7 @@ def test_export_csv_and_json_with_filters(setup: str) -> None:
     assert "expected a date YYYY-MM-DD" in bad.stderr
 
 
+@pytest.mark.requirement("REG-AUDIT-03")
 def test_verify_exits_1_naming_the_first_tampered_event(setup: str) -> None:
     db = Database(setup)
     try:

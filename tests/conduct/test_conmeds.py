@@ -22,6 +22,7 @@ END = dt.date(2020, 1, 16)
         ConMed("AD-MSCs", "biologic", "2019-08-01", "2019-08-01"),
     ],
 )
+@pytest.mark.requirement("CLIN-CONMED-01")
 def test_study_products_are_never_prohibited(protocol: Protocol, med: ConMed) -> None:
     assert not check_prohibited_medication(med, FIRST, END, protocol.interventions).prohibited
 

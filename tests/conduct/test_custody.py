@@ -7,6 +7,8 @@ from dataclasses import replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from dermtrial.conduct import check_custody
 from dermtrial.conduct.custody import ProductUnit
 
@@ -31,11 +33,13 @@ def test_a_clean_unit_has_no_problem() -> None:
     assert check_custody(UNIT, PREPARED + dt.timedelta(hours=6)) == []  # 360 minutes: the edge is allowed
 
 
+@pytest.mark.requirement("CLIN-CUSTODY-01")
 def test_late_start_is_a_problem() -> None:
     problems = check_custody(UNIT, PREPARED + dt.timedelta(hours=6, minutes=1))
     assert any("361 minutes" in p for p in problems)
 
 
+@pytest.mark.requirement("CLIN-CUSTODY-01")
 def test_expired_unit_is_a_problem() -> None:
     problems = check_custody(
         replace(UNIT, expires_at=PREPARED + dt.timedelta(hours=1)), PREPARED + dt.timedelta(hours=2)
@@ -43,6 +47,7 @@ def test_expired_unit_is_a_problem() -> None:
     assert any("expired" in p for p in problems)
 
 
+@pytest.mark.requirement("CLIN-CUSTODY-01")
 def test_one_person_checking_twice_is_not_two_people() -> None:
     problems = check_custody(replace(UNIT, identity_checked_by=("nurse.li", "Nurse.Li ")), PREPARED)
     assert any("identity_checked_by" in p for p in problems)

@@ -21,6 +21,7 @@ TEN = Decimal("10")
         (112_499_999, False),
     ],
 )
+@pytest.mark.requirement("CLIN-DOSE-02")
 def test_tolerance_edges(given: int, within: bool) -> None:
     assert check_dose_tolerance(Decimal(125_000_000), Decimal(given), TEN).within is within
 

@@ -27,6 +27,7 @@ def _admsc(protocol: Protocol) -> Dose:
         ("300", 600_000_000),  # highest plausible weight
     ],
 )
+@pytest.mark.requirement("CLIN-DOSE-01")
 def test_dose_is_2e6_cells_per_kg_times_weight(protocol: Protocol, weight: str, cells: int) -> None:
     result = compute_dose(_admsc(protocol), Decimal(weight))
     assert result.amount == cells
@@ -35,6 +36,7 @@ def test_dose_is_2e6_cells_per_kg_times_weight(protocol: Protocol, weight: str, 
 
 
 @pytest.mark.parametrize("weight", ["-1", "0", "19.9", "300.1", "NaN"])
+@pytest.mark.requirement("CLIN-DOSE-01")
 def test_implausible_weight_is_refused_naming_the_field(protocol: Protocol, weight: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         compute_dose(_admsc(protocol), Decimal(weight))
@@ -60,6 +62,7 @@ def test_fixed_dose_needs_no_weight() -> None:
     assert (result.amount, result.unit, result.weight_kg) == (Decimal("5.5"), "g", None)
 
 
+@pytest.mark.requirement("CLIN-DOSE-01")
 def test_weight_based_dose_without_weight_is_refused(protocol: Protocol) -> None:
     with pytest.raises(InvalidInput, match="required"):
         compute_dose(_admsc(protocol), None)

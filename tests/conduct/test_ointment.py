@@ -22,6 +22,7 @@ LIMIT = Decimal(100)
         ("30.0", "0.0", 3, "70.0", False),
     ],
 )
+@pytest.mark.requirement("CLIN-OINT-01")
 def test_weekly_average_and_alert(dispensed: str, returned: str, days: int, shown: str, alert: bool) -> None:
     use = average_grams_per_week(Decimal(dispensed), OUT, Decimal(returned), OUT + dt.timedelta(days=days), LIMIT)
     assert use.grams_per_week == Decimal(shown)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dermtrial.conduct import plan_schedule, study_day
 from dermtrial.protocol.model import Protocol
 
 FIRST = dt.date(2019, 8, 1)
 
 
+@pytest.mark.requirement("CLIN-SCHED-01")
 def test_study_day_has_no_day_zero() -> None:
     assert study_day(FIRST, FIRST) == 1
     assert study_day(FIRST, FIRST - dt.timedelta(days=1)) == -1
     assert study_day(FIRST, FIRST + dt.timedelta(days=84)) == 85
 
 
+@pytest.mark.requirement("CLIN-SCHED-01")
 def test_schedule_of_nct03392311(protocol: Protocol) -> None:
     plan = {p.visit_id: p for p in plan_schedule(protocol.visits, FIRST)}
     assert list(plan) == ["screening", "day1", "week2", "week4", "week8", "week12", "week24"]

@@ -26,6 +26,7 @@ def _on_study_day(day: int) -> dt.date:
         (89, "late", 1),  # one day after
     ],
 )
+@pytest.mark.requirement("CLIN-WIN-01")
 def test_week12_window_edges(protocol: Protocol, day: int, expected: str, outside: int) -> None:
     week12 = plan_visit(protocol.visit("week12"), FIRST)
     assert classify_window(week12, _on_study_day(day)) == expected

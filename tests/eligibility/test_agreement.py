@@ -59,6 +59,7 @@ def cases(draw: st.DrawFn) -> tuple[Protocol, list[dict[str, Any]], bool]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
+@pytest.mark.requirement("CLIN-ELIG-12")
 def test_screen_and_check_agree_on_every_criterion_of_random_candidates(
     case: tuple[Protocol, list[dict[str, Any]], bool],
 ) -> None:
@@ -77,6 +78,7 @@ def test_screen_and_check_agree_on_every_criterion_of_random_candidates(
 
 @pytest.mark.parametrize("registry_id", PROTOCOL_IDS)
 @pytest.mark.parametrize("as_text", [True, False])
+@pytest.mark.requirement("CLIN-ELIG-12")
 def test_screen_and_check_agree_on_every_edge_of_trial_md(registry_id: str, as_text: bool) -> None:
     """The edge table, where binary floats would round the other way (2.905 mmol/L, 19.5 g/dL, 11.6 mg/dL)."""
     on = protocol(registry_id)

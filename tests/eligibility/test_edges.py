@@ -60,6 +60,7 @@ LAB_EDGES: list[tuple[str, float, str, dict[str, float], str, str]] = [
 
 @pytest.mark.parametrize("registry_id", PROTOCOL_IDS)
 @pytest.mark.parametrize(("test", "value", "unit", "range_", "criterion", "expected"), LAB_EDGES)
+@pytest.mark.requirement("CLIN-ELIG-03")
 def test_lab_edges(
     registry_id: str, test: str, value: float, unit: str, range_: dict[str, float], criterion: str, expected: str
 ) -> None:
@@ -67,6 +68,7 @@ def test_lab_edges(
     assert result(record, criterion, protocol(registry_id)) == expected
 
 
+@pytest.mark.requirement("CLIN-ELIG-06")
 def test_calcium_11_7_mg_dl_keeps_the_unrounded_value_and_names_the_molar_mass() -> None:
     found = criterion_json(set_lab(template(), "CA", 11.7, "mg/dL"), "E5b")
     assert found["applies"] is True
@@ -99,6 +101,7 @@ def _assess(**values: Any) -> dict[str, Any]:
         ({"pasi": 10.1}, OK),  # one part holds: known without BSA
     ],
 )
+@pytest.mark.requirement("CLIN-ELIG-01")
 def test_pasi_10_with_bsa_10_does_not_qualify_and_10_1_does(assessments: dict[str, Any], expected: str) -> None:
     record = _assess(zung_sas_index=40, zung_sds_index=40, **assessments)
     assert result(record, "I1") == expected
@@ -113,6 +116,7 @@ def test_pasi_10_with_bsa_10_does_not_qualify_and_10_1_does(assessments: dict[st
         ("1953-07-01", FAILS),  # 66 on the consent date
     ],
 )
+@pytest.mark.requirement("CLIN-ELIG-02")
 def test_age_18_and_65_inclusive_at_consent_17_and_66_excluded(birth_date: str, expected: str) -> None:
     record = template()
     record["consent_date"] = "2019-07-01"
@@ -120,6 +124,7 @@ def test_age_18_and_65_inclusive_at_consent_17_and_66_excluded(birth_date: str, 
     assert result(record, "I2") == expected
 
 
+@pytest.mark.requirement("CLIN-ELIG-02")
 def test_age_is_counted_at_consent_not_at_baseline() -> None:
     record = template()
     record.update(consent_date="2019-07-01", baseline_date="2019-07-23", birth_date="1953-07-10")
@@ -135,6 +140,7 @@ def test_age_is_counted_at_consent_not_at_baseline() -> None:
         (54, "zung_sds_index", FAILS),
     ],
 )
+@pytest.mark.requirement("CLIN-ELIG-04")
 def test_sas_50_and_sds_53_pass(index: int, scale: str, expected: str) -> None:
     record = template()
     record["assessments"][scale] = index
@@ -144,6 +150,7 @@ def test_sas_50_and_sds_53_pass(index: int, scale: str, expected: str) -> None:
 SDS_RAW_43 = [4, 1, 4, 4, 1, 1, 4, 3, 1, 1, 4, 4, 1, 4, 1, 4, 4, 4, 1, 4]
 
 
+@pytest.mark.requirement("CLIN-ELIG-04", "CLIN-ZUNG-02")
 def test_sds_items_raw_43_pass_by_integer_part_and_fail_by_rounding_half_up() -> None:
     record = template()
     del record["assessments"]["zung_sds_index"]
@@ -154,6 +161,7 @@ def test_sds_items_raw_43_pass_by_integer_part_and_fail_by_rounding_half_up() ->
     assert scored == {"raw": 43, "index": 53, "conversion": "integer_part", "band": "mild"}
 
 
+@pytest.mark.requirement("CLIN-ELIG-04", "CLIN-ELIG-08")
 def test_unanswered_zung_item_makes_the_criterion_unknown_not_a_pass() -> None:
     record = template()
     del record["assessments"]["zung_sds_index"]
@@ -198,6 +206,7 @@ def test_pasi_items_are_scored_by_the_instrument() -> None:
         ("biologic", 83, FAILS),
     ],
 )
+@pytest.mark.requirement("CLIN-ELIG-05")
 def test_washouts_in_whole_days_from_last_use_to_baseline(therapy: str, days: int, expected: str) -> None:
     import datetime as dt
 
@@ -207,6 +216,7 @@ def test_washouts_in_whole_days_from_last_use_to_baseline(therapy: str, days: in
     assert result(record, "E9") == expected
 
 
+@pytest.mark.requirement("CLIN-ELIG-05", "CLIN-ELIG-10")
 def test_washout_edge_setting_makes_exactly_14_days_fail() -> None:
     record = template()
     record["last_use"]["topical_retinoid"] = "2019-07-09"  # 14 days before 2019-07-23
@@ -217,6 +227,7 @@ def test_washout_edge_setting_makes_exactly_14_days_fail() -> None:
     assert "washout_edge" in found["evidence"]["comparisons"][0]["note"]
 
 
+@pytest.mark.requirement("CLIN-ELIG-10")
 def test_transaminase_reading_setting() -> None:
     record = set_lab(template(), "ALT", 100, "U/L", lln=9, uln=40)  # 2.5 × ULN
     assert result(record, "E5c") == FAILS
@@ -225,6 +236,7 @@ def test_transaminase_reading_setting() -> None:
     assert result(record, "E5c", with_settings(transaminase_limit_reading="at_least_3_uln_excludes")) == FAILS
 
 
+@pytest.mark.requirement("CLIN-ELIG-11")
 def test_other_trial_within_a_month_of_consent() -> None:
     record = template()
     record["other_trial_end_date"] = "2019-06-01"  # 30 days before consent 2019-07-01
@@ -233,6 +245,7 @@ def test_other_trial_within_a_month_of_consent() -> None:
     assert result(record, "E8") == FAILS
 
 
+@pytest.mark.requirement("CLIN-ELIG-10")
 def test_albumin_corrected_calcium_when_the_protocol_says_so() -> None:
     corrected = with_settings(eligibility_calcium="albumin_corrected")
     record = set_lab(template(), "CA", 2.80, "mmol/L")

@@ -29,6 +29,7 @@ def test_result_of_inclusion_and_exclusion(
     assert result_of(criterion_type, holds) == expected
 
 
+@pytest.mark.requirement("CLIN-ELIG-08")
 def test_verdict_ineligible_beats_incomplete_beats_eligible() -> None:
     assert verdict_of(["satisfied", "unknown", "not_satisfied"]) == "ineligible"
     assert verdict_of(["satisfied", "unknown"]) == "incomplete"
@@ -42,6 +43,7 @@ def test_the_template_is_eligible_and_an_empty_record_is_incomplete() -> None:
     assert all(c.result == "unknown" for c in empty.criteria)
 
 
+@pytest.mark.requirement("CLIN-ELIG-07")
 def test_a_judgement_without_attestation_is_unknown_and_a_negative_one_excludes() -> None:
     record = template()
     del record["judgements"]["E10"]
@@ -60,6 +62,7 @@ def test_a_judgement_without_attestation_is_unknown_and_a_negative_one_excludes(
     assert found["evidence"]["attestation"]["investigator"] == "Dr Lin"
 
 
+@pytest.mark.requirement("CLIN-ELIG-07")
 def test_a_judgement_needs_a_named_investigator_and_a_reason() -> None:
     record = template()
     record["judgements"]["E10"]["investigator"] = ""
@@ -67,6 +70,7 @@ def test_a_judgement_needs_a_named_investigator_and_a_reason() -> None:
         read_record(record)
 
 
+@pytest.mark.requirement("CLIN-ELIG-09")
 def test_relative_limit_without_a_reference_range_is_unknown() -> None:
     record = set_lab(template(), "ALT", 30, "U/L")
     found = criterion_json(record, "E5c")
@@ -74,6 +78,7 @@ def test_relative_limit_without_a_reference_range_is_unknown() -> None:
     assert "no reference range for alt" in found["reason"]
 
 
+@pytest.mark.requirement("CLIN-ELIG-09")
 def test_site_reference_ranges_stand_in_when_the_lab_record_has_none() -> None:
     record = ScreeningRecord.model_validate(set_lab(template(), "ALT", 90, "U/L"))
     ranges = {"ALT": ReferenceRange(lln=Decimal(9), uln=Decimal(50), unit="U/L", source="site GDTCM 2019")}
@@ -83,6 +88,7 @@ def test_site_reference_ranges_stand_in_when_the_lab_record_has_none() -> None:
     assert found["evidence"]["inputs"]["alt"]["reference_range"]["source"] == "site GDTCM 2019"
 
 
+@pytest.mark.requirement("CLIN-ELIG-09")
 def test_the_lab_records_own_range_wins_over_the_site_range() -> None:
     record = ScreeningRecord.model_validate(set_lab(template(), "ALT", 90, "U/L", uln=40))
     ranges = {"ALT": ReferenceRange(lln=None, uln=Decimal(50), unit="U/L")}
@@ -90,6 +96,7 @@ def test_the_lab_records_own_range_wins_over_the_site_range() -> None:
     assert next(c.result for c in evaluation.criteria if c.criterion.id == "E5c") == "not_satisfied"
 
 
+@pytest.mark.requirement("CLIN-ELIG-08")
 def test_missing_data_never_counts_as_a_pass() -> None:
     record = template()
     record["labs"] = []
@@ -137,6 +144,7 @@ def test_never_used_therapies_meet_every_washout_even_without_a_baseline_date() 
         ),
     ],
 )
+@pytest.mark.requirement("REG-INTEG-03")
 def test_bad_input_names_the_field_and_what_is_allowed(change: dict[str, object], path: str, message: str) -> None:
     record = {**template(), **change}
     with pytest.raises(InvalidInput) as caught:

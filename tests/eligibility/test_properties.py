@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def record_and_removal(draw: st.DrawFn) -> tuple[Protocol, dict[str, Any], Path]
 
 @settings(max_examples=300, deadline=None)
 @given(record_and_removal())
+@pytest.mark.requirement("CLIN-ELIG-08")
 def test_removing_any_input_never_turns_ineligible_into_eligible(case: tuple[Protocol, dict[str, Any], Path]) -> None:
     on, record, path = case
     before = evaluate_candidate(on, read_record(record)).verdict

@@ -40,6 +40,7 @@ def _both(node: Node, values: list[str | None]) -> list[tuple[bool | None, bool 
         ("1.004999", False),
     ],
 )
+@pytest.mark.requirement("CLIN-ELIG-06")
 def test_half_up_rounding_at_the_limits_precision_is_the_same_in_both_paths(value: str, expected: bool) -> None:
     assert _both(_leaf(">=", "1.01", "0.01"), [value]) == [(expected, expected)]
 

@@ -52,6 +52,7 @@ def _record(registry_id: str, given: dict[str, str | None], left_out: list[str])
 
 @pytest.mark.parametrize("registry_id", PROTOCOL_IDS)
 @pytest.mark.parametrize(("given", "left_out", "expected"), CASES)
+@pytest.mark.requirement("CLIN-ELIG-05")
 def test_a_recorded_recent_use_excludes_even_when_another_class_is_not_recorded(
     registry_id: str, given: dict[str, str | None], left_out: list[str], expected: str
 ) -> None:

@@ -12,6 +12,7 @@ from dermtrial.errors import format_path, problems_from_validation_error
 from dermtrial.instruments.bsa import PALM_PERCENT, BsaInput, score_bsa
 
 
+@pytest.mark.requirement("CLIN-BSA-01")
 def test_one_palm_is_1_percent() -> None:
     assert Decimal(1) == PALM_PERCENT
 
@@ -31,6 +32,7 @@ def test_one_palm_is_1_percent() -> None:
         ({"palms": 10.5, "palm_includes_fingers": False}, Decimal("10.5"), "palms"),
     ],
 )
+@pytest.mark.requirement("CLIN-BSA-01")
 def test_bsa_worked_examples(data: dict[str, Any], percent: Decimal, method: str) -> None:
     result = score_bsa(BsaInput.model_validate(data))
     assert result.percent == percent
@@ -66,6 +68,7 @@ def test_bsa_json_output() -> None:
         ),
     ],
 )
+@pytest.mark.requirement("CLIN-BSA-01")
 def test_bsa_refuses_bad_input(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         BsaInput.model_validate(data)

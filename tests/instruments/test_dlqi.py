@@ -43,6 +43,7 @@ def score(data: dict[str, Any]) -> Any:
         (answers(3, 3, 3, 3, 3, 3, 3, 3, 3, q7={"prevented": "yes"}), 30, "extremely_large"),
     ],
 )
+@pytest.mark.requirement("CLIN-DLQI-01")
 def test_dlqi_worked_examples(data: dict[str, Any], total: int, band: str) -> None:
     result = score(data)
     assert (result.total, result.band) == (total, band)
@@ -64,10 +65,12 @@ def test_dlqi_worked_examples(data: dict[str, Any], total: int, band: str) -> No
         (30, "extremely_large"),
     ],
 )
+@pytest.mark.requirement("CLIN-DLQI-01")
 def test_dlqi_bands_on_both_sides_of_each_edge(total: int, band: str) -> None:
     assert dlqi_band(total) == band
 
 
+@pytest.mark.requirement("CLIN-DLQI-01")
 def test_one_unanswered_item_scores_0_and_is_flagged() -> None:
     result = score(answers(1, 1, 0, 0, 0, 0, 0, None, 0, q7={"prevented": "no", "problem": 1}))
     assert result.total == 3
@@ -77,6 +80,7 @@ def test_one_unanswered_item_scores_0_and_is_flagged() -> None:
     assert result.to_json()["items"] == [1, 1, 0, 0, 0, 0, 1, 0, None, 0]
 
 
+@pytest.mark.requirement("CLIN-DLQI-01")
 def test_two_unanswered_items_make_the_total_missing_with_the_reason() -> None:
     result = score(answers(1, 1, None, 0, 0, 0, 0, None, 0, q7={"prevented": NR}))
     assert result.total is None
@@ -164,6 +168,7 @@ item7 = st.fixed_dictionaries(
     st.lists(answer, min_size=7, max_size=7),
     item7,
 )
+@pytest.mark.requirement("CLIN-DLQI-01")
 def test_dlqi_total_is_0_to_30_or_missing_exactly_when_two_or_more_unanswered(
     first: tuple[int | None, int | None], rest: list[Any], q7: dict[str, Any]
 ) -> None:

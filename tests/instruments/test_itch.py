@@ -22,6 +22,7 @@ from dermtrial.instruments.itch import ItchInput, score_itch
         ({"vas_mm": 100}, "vas_mm", Decimal(100), 100),
     ],
 )
+@pytest.mark.requirement("CLIN-ITCH-01")
 def test_itch_worked_examples(data: dict[str, Any], scale: str, score: Any, maximum: int) -> None:
     result = score_itch(ItchInput.model_validate(data))
     assert (result.scale, result.score, result.maximum) == (scale, score, maximum)
@@ -50,6 +51,7 @@ def test_itch_json_output() -> None:
         ({}, "(top level): give exactly one of nrs (a whole number 0–10) or vas_mm (0–100)"),
     ],
 )
+@pytest.mark.requirement("CLIN-ITCH-01")
 def test_itch_refuses_bad_input(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         ItchInput.model_validate(data)

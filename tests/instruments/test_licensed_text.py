@@ -25,6 +25,7 @@ def licensed_file(**changes: object) -> str:
     return yaml.safe_dump(data, allow_unicode=True)
 
 
+@pytest.mark.requirement("CLIN-DLQI-02")
 def test_a_complete_licensed_file_loads_every_item() -> None:
     text = parse_licensed_text(licensed_file(), source="site/dlqi-en.yaml", instrument=DLQI)
     assert set(text.items) == set(CODES)

@@ -38,6 +38,7 @@ def assessment(head: dict[str, Any], upper: dict[str, Any], trunk: dict[str, Any
 CLEAR = region(0, 0, 0, 0)
 
 
+@pytest.mark.requirement("CLIN-PASI-01")
 def test_pasi_weights_are_head_0_1_upper_0_2_trunk_0_3_lower_0_4_in_that_order() -> None:
     assert REGIONS == ("head", "upper_limbs", "trunk", "lower_limbs")
     assert dict(REGION_WEIGHT_TENTHS) == {"head": 1, "upper_limbs": 2, "trunk": 3, "lower_limbs": 4}
@@ -75,12 +76,14 @@ def test_pasi_weights_are_head_0_1_upper_0_2_trunk_0_3_lower_0_4_in_that_order()
         ),
     ],
 )
+@pytest.mark.requirement("CLIN-PASI-01")
 def test_pasi_worked_examples(regions: tuple[dict[str, Any], ...], expected: str, subscores: dict[str, str]) -> None:
     result = score_pasi(assessment(*regions))
     assert result.value == Decimal(expected)
     assert {r: str(Decimal(t).scaleb(-1)) for r, t in result.region_tenths.items()} == subscores
 
 
+@pytest.mark.requirement("CLIN-PASI-03")
 def test_pasi_21_9_is_exactly_21_9_where_a_naive_float_sum_is_not() -> None:
     items = assessment(region(1, 0, 0, 1), region(0, 1, 0, 4), region(0, 0, 1, 6), region(3, 3, 2, 6))
     naive = 0.1 * 1 * 1 + 0.2 * 1 * 4 + 0.3 * 1 * 6 + 0.4 * 8 * 6
@@ -110,6 +113,7 @@ def test_pasi_21_9_is_exactly_21_9_where_a_naive_float_sum_is_not() -> None:
         ("100", 6),
     ],
 )
+@pytest.mark.requirement("CLIN-PASI-02")
 def test_pasi_area_percent_bands_are_half_open_on_both_sides_of_each_edge(percent: str, score: int) -> None:
     assert area_score(Decimal(percent)) == score
     items = assessment(region(1, 1, 1, percent=Decimal(percent)), CLEAR, CLEAR, CLEAR)
@@ -130,6 +134,7 @@ def test_pasi_area_percent_as_a_python_float_means_what_was_typed() -> None:
         (region(0, 0, 0, percent=Decimal("0.5")), "area_without_signs"),  # same, area given as a percentage
     ],
 )
+@pytest.mark.requirement("CLIN-PASI-04")
 def test_pasi_inconsistent_region_is_scored_by_the_formula_and_flagged(head: dict[str, Any], problem: str) -> None:
     result = score_pasi(assessment(head, region(1, 1, 1, 1), CLEAR, CLEAR))
     assert result.region_tenths["head"] == 0
@@ -137,6 +142,7 @@ def test_pasi_inconsistent_region_is_scored_by_the_formula_and_flagged(head: dic
     assert [(f.region, f.problem) for f in result.flags] == [("head", problem)]
 
 
+@pytest.mark.requirement("CLIN-PASI-04")
 def test_pasi_clear_region_with_area_0_is_not_flagged() -> None:
     assert score_pasi(assessment(CLEAR, CLEAR, CLEAR, CLEAR)).flags == ()
 
@@ -200,10 +206,12 @@ def full(**head: Any) -> dict[str, Any]:
         ({"colour": 1}, "head.colour: unknown field (not part of the format)"),
     ],
 )
+@pytest.mark.requirement("CLIN-PASI-05", "REG-INTEG-03")
 def test_pasi_refuses_bad_items_naming_field_value_and_range(head: dict[str, Any], message: str) -> None:
     assert problems(full(**head)) == [message]
 
 
+@pytest.mark.requirement("CLIN-PASI-05")
 def test_pasi_refuses_a_missing_region_and_a_missing_sign() -> None:
     data = full()
     del data["trunk"]
@@ -227,6 +235,7 @@ def items_from_row(row: tuple[int, ...]) -> PasiItems:
 
 
 @given(rows)
+@pytest.mark.requirement("CLIN-PASI-01", "CLIN-PASI-03")
 def test_pasi_is_within_0_and_72_and_a_multiple_of_0_1(row: tuple[int, ...]) -> None:
     result = score_pasi(items_from_row(row))
     assert 0 <= result.value <= 72
@@ -245,6 +254,7 @@ def test_pasi_never_falls_when_one_item_rises(row: tuple[int, ...], position: in
 
 
 @given(signs, signs, signs, areas)
+@pytest.mark.requirement("CLIN-PASI-01")
 def test_pasi_region_weights_are_respected(e: int, i: int, d: int, area: int) -> None:
     # The same scores in each region alone give totals in the ratio 1 : 2 : 3 : 4.
     alone = []

@@ -24,6 +24,7 @@ def respond(baseline: Any, followup: Any) -> dict[str, Any]:
     return score_pasi_response(PasiPair(baseline=baseline, followup=followup)).to_json()
 
 
+@pytest.mark.requirement("CLIN-RESP-02")
 def test_response_thresholds_are_50_75_90_100() -> None:
     assert RESPONSE_THRESHOLDS == (50, 75, 90, 100)
 
@@ -44,6 +45,7 @@ def test_response_thresholds_are_50_75_90_100() -> None:
         (72, 18, 75.0, (True, True, False, False)),  # whole numbers are PASI values too
     ],
 )
+@pytest.mark.requirement("CLIN-RESP-01", "CLIN-RESP-02")
 def test_pasi_response_worked_examples(
     baseline: float, followup: float, improvement: float, flags: tuple[bool, ...]
 ) -> None:
@@ -57,12 +59,14 @@ def test_pasi_response_worked_examples(
     }
 
 
+@pytest.mark.requirement("CLIN-RESP-02")
 def test_11_2_to_2_8_is_a_pasi75_responder_although_naive_floats_say_no() -> None:
     assert (11.2 - 2.8) / 11.2 * 100 < 75  # the trap: 74.99999999999999
     assert respond(11.2, 2.8)["pasi75"] is True
     assert score_pasi_response(PasiPair.model_validate({"baseline": 11.2, "followup": 2.8})).improvement == 75
 
 
+@pytest.mark.requirement("CLIN-RESP-01")
 def test_improvement_is_the_exact_fraction_and_its_json_float_is_within_1e_9() -> None:
     result = score_pasi_response(PasiPair(baseline=Decimal("30.0"), followup=Decimal("20.0")))
     assert result.improvement == Fraction(100, 3)
@@ -70,6 +74,7 @@ def test_improvement_is_the_exact_fraction_and_its_json_float_is_within_1e_9() -
 
 
 @pytest.mark.parametrize("followup", [0, 5.5])
+@pytest.mark.requirement("CLIN-RESP-01")
 def test_baseline_0_is_not_computable_with_the_reason_never_0(followup: float) -> None:
     out = respond(0, followup)
     assert out == {

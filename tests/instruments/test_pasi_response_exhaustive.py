@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
+
 from dermtrial.instruments.pasi_response import (
     RESPONSE_THRESHOLDS,
     PasiPair,
@@ -17,6 +19,7 @@ from dermtrial.instruments.pasi_response import (
 )
 
 
+@pytest.mark.requirement("CLIN-RESP-02")
 def test_every_one_decimal_pair_gets_the_exact_responder_flags() -> None:
     mismatches = []
     pairs = 0

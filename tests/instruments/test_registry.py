@@ -41,6 +41,7 @@ def test_every_instrument_states_version_source_licence_and_bilingual_item_label
         assert item.allowed
 
 
+@pytest.mark.requirement("CLIN-DLQI-02")
 def test_dlqi_items_carry_the_cdisc_qrs_codes_including_107a() -> None:
     codes = [item.cdisc_code for item in INSTRUMENTS["dlqi"].metadata.items]
     assert codes == [f"DLQI1{n:02d}" for n in range(1, 7)] + ["DLQI107", "DLQI107A"] + [
@@ -49,6 +50,7 @@ def test_dlqi_items_carry_the_cdisc_qrs_codes_including_107a() -> None:
 
 
 @pytest.mark.parametrize("name", ["dlqi", "zung-sas", "zung-sds"])
+@pytest.mark.requirement("CLIN-DLQI-02")
 def test_copyrighted_questionnaires_ship_placeholders_not_wording(name: str) -> None:
     info = INSTRUMENTS[name].metadata
     assert info.text_shipped is False

@@ -21,6 +21,7 @@ from dermtrial.instruments.spga import GRADES, SpgaInput, score_spga
         (4, "severe", "Severe", "重度"),
     ],
 )
+@pytest.mark.requirement("CLIN-SPGA-01")
 def test_spga_grades_and_labels(grade: int, code: str, label_en: str, label_zh: str) -> None:
     result = score_spga(SpgaInput(spga=grade))
     assert (result.grade.code, result.grade.label_en, result.grade.label_zh) == (code, label_en, label_zh)
@@ -37,6 +38,7 @@ def test_spga_grades_and_labels(grade: int, code: str, label_en: str, label_zh: 
         (2.5, "spga: 2.5 is not allowed: must be a whole number 0–4"),
     ],
 )
+@pytest.mark.requirement("CLIN-SPGA-01")
 def test_spga_refuses_values_outside_0_to_4(value: Any, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SpgaInput.model_validate({"spga": value})

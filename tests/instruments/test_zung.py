@@ -25,6 +25,7 @@ SAS_REVERSE = {5, 9, 13, 17, 19}
 SDS_REVERSE = {2, 5, 6, 11, 12, 14, 16, 17, 18, 20}
 
 
+@pytest.mark.requirement("CLIN-ZUNG-01")
 def test_reverse_scored_items_are_the_published_ones() -> None:
     assert RULES["sas"].reverse_items == SAS_REVERSE
     assert RULES["sds"].reverse_items == SDS_REVERSE
@@ -42,6 +43,7 @@ def answers_for_raw(scale: str, raw: int) -> list[int | None]:
     return [5 - s if number in reverse else s for number, s in enumerate(scores, start=1)]
 
 
+@pytest.mark.requirement("CLIN-ZUNG-01")
 def test_a_reverse_item_counts_5_minus_the_answer() -> None:
     # All answers 1: SDS raw = 10 × 1 (forward) + 10 × 4 (reverse) = 50; SAS raw = 15 + 5 × 4 = 35.
     assert zung_raw("sds", [1] * 20) == 50
@@ -61,6 +63,7 @@ def test_a_reverse_item_counts_5_minus_the_answer() -> None:
         (80, 100, 100),  # highest
     ],
 )
+@pytest.mark.requirement("CLIN-ZUNG-02")
 def test_zung_index_is_raw_times_1_25_by_integer_part_or_half_up(
     raw: int, integer_part: int, round_half_up: int
 ) -> None:
@@ -69,6 +72,7 @@ def test_zung_index_is_raw_times_1_25_by_integer_part_or_half_up(
     assert zung_index(raw) == integer_part  # integer_part is the default
 
 
+@pytest.mark.requirement("CLIN-ZUNG-02")
 def test_sds_raw_43_is_53_eligible_by_integer_part_and_54_by_half_up() -> None:
     items = answers_for_raw("sds", 43)
     default = score_zung_sds(ZungAnswers(items=items))
@@ -98,10 +102,12 @@ def test_sds_raw_43_is_53_eligible_by_integer_part_and_54_by_half_up() -> None:
         ("sds", 73, "severe"),
     ],
 )
+@pytest.mark.requirement("CLIN-ZUNG-03")
 def test_zung_bands_by_chinese_norm_on_both_sides_of_each_cut_off(scale: Any, index: int, band: str) -> None:
     assert zung_band(scale, index) == band
 
 
+@pytest.mark.requirement("CLIN-ZUNG-01")
 def test_sas_is_scored_with_its_own_reverse_items() -> None:
     items = answers_for_raw("sas", 40)
     result = score_zung_sas(ZungAnswers(items=items))
@@ -109,6 +115,7 @@ def test_sas_is_scored_with_its_own_reverse_items() -> None:
     assert score_zung_sds(ZungAnswers(items=items)).raw != 40  # the same ticks mean something else on the SDS
 
 
+@pytest.mark.requirement("CLIN-ZUNG-03")
 def test_an_unanswered_item_makes_the_scale_not_computable_with_the_item_numbers() -> None:
     items = answers_for_raw("sds", 43)
     items[2] = None
@@ -154,6 +161,7 @@ def problems(data: Any) -> list[str]:
         ({}, "items: required field is missing"),
     ],
 )
+@pytest.mark.requirement("CLIN-ZUNG-03")
 def test_zung_refuses_bad_answers_naming_position_value_and_range(data: Any, message: str) -> None:
     assert problems(data) == [message]
 

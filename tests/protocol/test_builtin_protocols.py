@@ -16,6 +16,7 @@ def test_both_trials_are_built_in() -> None:
 
 
 @pytest.mark.parametrize("registry_id", ["NCT03392311", "NCT04275024"])
+@pytest.mark.requirement("CLIN-PROT-01")
 def test_builtin_protocol_is_valid_and_complete(registry_id: str) -> None:
     report = validate_builtin(registry_id)
     assert report.invalid == []
@@ -24,6 +25,7 @@ def test_builtin_protocol_is_valid_and_complete(registry_id: str) -> None:
     assert report.protocol.identity.registry_id == registry_id
 
 
+@pytest.mark.requirement("CLIN-PROT-01")
 def test_nct03392311_registered_facts() -> None:
     protocol = load_builtin("NCT03392311")
     assert protocol.identity.sponsor_code == "S2016-04-02"
@@ -45,6 +47,7 @@ def test_nct03392311_registered_facts() -> None:
     assert (ointment.max_use.amount, ointment.max_use.unit) == (100, "g/week")
 
 
+@pytest.mark.requirement("CLIN-WIN-01")
 def test_nct03392311_primary_endpoint_is_week12_plus_minus_3_days() -> None:
     protocol = load_builtin("NCT03392311")
     primary = protocol.primary_endpoint()
@@ -60,6 +63,7 @@ def test_nct03392311_primary_endpoint_is_week12_plus_minus_3_days() -> None:
     assert (week12.offset_days, week12.study_day) == (84, 85)  # window study days 82-88
 
 
+@pytest.mark.requirement("CLIN-SCHED-01")
 def test_nct03392311_schedule_matches_trial_md() -> None:
     protocol = load_builtin("NCT03392311")
     schedule = {v.id: (v.offset_days, v.window.before, v.window.after) for v in protocol.visits}
@@ -75,6 +79,7 @@ def test_nct03392311_schedule_matches_trial_md() -> None:
     assert protocol.visit("screening").study_day == -1  # CDISC has no day 0
 
 
+@pytest.mark.requirement("CLIN-ELIG-07")
 def test_nct03392311_criteria_split_into_three_kinds() -> None:
     eligibility = load_builtin("NCT03392311").eligibility
     kinds = {c.id: c.kind for c in [*eligibility.inclusion, *eligibility.exclusion]}
@@ -104,6 +109,7 @@ def test_sister_trial_adds_psori_cm01_and_the_change_and_pasi50_75_endpoints() -
 
 
 @pytest.mark.parametrize("registry_id", ["NCT03392311", "NCT04275024"])
+@pytest.mark.requirement("CLIN-PROT-01")
 def test_every_assumed_value_is_listed_under_assumptions(registry_id: str) -> None:
     protocol = load_builtin(registry_id)
     assert protocol.assumptions, "the registry leaves choices open; they must be listed"

@@ -69,6 +69,7 @@ def _todos(draft: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("nct", TRIALS)
+@pytest.mark.requirement("CLIN-PROT-02")
 def test_draft_is_incomplete_not_invalid_and_validate_reports_every_to_complete_entry(nct: str) -> None:
     draft = draft_from_record(_record(nct))
     report = validate_text(draft_yaml(_record(nct)), "draft.yaml")
@@ -103,6 +104,7 @@ def test_yaml_round_trips_to_the_mapping_and_its_header_lists_what_to_complete(n
 
 
 @pytest.mark.parametrize("nct", TRIALS)
+@pytest.mark.requirement("CLIN-PROT-02")
 def test_identity_matches_the_record(nct: str) -> None:
     record = _record(nct)
     ps = record["protocolSection"]
@@ -159,6 +161,7 @@ def test_site_in_a_country_with_several_zones_gets_no_zone_and_a_to_complete_ent
 
 
 @pytest.mark.parametrize("nct", TRIALS)
+@pytest.mark.requirement("CLIN-PROT-02")
 def test_design_and_enrollment_are_verbatim(nct: str) -> None:
     record = _record(nct)
     module = record["protocolSection"]["designModule"]
@@ -252,6 +255,7 @@ def test_criteria_texts_rebuild_the_registered_text(nct: str) -> None:
     assert rebuilt == _plain(record["protocolSection"]["eligibilityModule"]["eligibilityCriteria"])
 
 
+@pytest.mark.requirement("CLIN-PROT-02")
 def test_nct03392311_splits_into_3_inclusion_and_10_exclusion_criteria() -> None:
     eligibility = _protocol(_record("NCT03392311")).eligibility
     assert [c.id for c in eligibility.inclusion] == ["I1", "I2", "I3"]

@@ -196,6 +196,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "old", "new", "expected"), CASES, ids=[case[0] for case in CASES])
+@pytest.mark.requirement("CLIN-PROT-03")
 def test_each_error_class_names_line_path_value_and_what_is_allowed(
     name: str, old: str, new: str, expected: list[str]
 ) -> None:
@@ -228,6 +229,7 @@ def test_files_that_are_not_a_protocol_mapping(text: str, expected: str) -> None
     assert [problem.format() for problem in report.invalid] == [expected]
 
 
+@pytest.mark.requirement("CLIN-PROT-03")
 def test_several_problems_are_reported_together_in_line_order() -> None:
     text = MINIMAL.replace("route: INTRAVENOUS", "route: IV").replace("count: 4,", "count: -4,")
     report = validate_text(text, "p.yaml")

@@ -29,6 +29,7 @@ def _flat(text: str) -> str:
     return " ".join(text.replace("\r", " ").replace("\n", " ").split())
 
 
+@pytest.mark.requirement("REG-CASEBOOK-01")
 def test_the_casebook_holds_every_form_with_values_signatures_and_history(carried: CasebookCase) -> None:
     book = casebook(carried.db, carried.case.crc, carried.number)
     assert book.protocol_id == "NCT03392311"
@@ -76,6 +77,7 @@ def test_a_user_of_another_site_gets_the_same_answer_as_for_an_unknown_subject(
     assert casebook(carried.db, reader, carried.number).subject_number == carried.number
 
 
+@pytest.mark.requirement("REG-CASEBOOK-01")
 def test_the_pdf_shows_the_forms_the_edit_and_the_signatures(tmp_path: Path, carried: CasebookCase) -> None:
     book = casebook(carried.db, carried.case.pi, carried.number)
     out = tmp_path / "out"
@@ -98,6 +100,7 @@ def test_the_pdf_shows_the_forms_the_edit_and_the_signatures(tmp_path: Path, car
         assert f"Page {number} of {len(pages)}" in _flat(page)
 
 
+@pytest.mark.requirement("REG-PRIV-01")
 def test_identifying_data_never_enter_the_casebook(tmp_path: Path, carried: CasebookCase) -> None:
     # a full birth date entered on DM is kept apart (subject_identity); the form keeps the year only
     save_form(
@@ -150,6 +153,7 @@ def test_clipped_keeps_600_characters_and_names_the_whole_length() -> None:
     assert clipped("short", "GZ01-E01", "visit 1") == "short"
 
 
+@pytest.mark.requirement("REG-CASEBOOK-01", "REG-AUDIT-04")
 def test_a_voided_form_stays_in_the_casebook_marked_with_its_reason(tmp_path: Path, carried: CasebookCase) -> None:
     # voided through the store's unit of work (the audited void every use case uses)
     with unit_of_work(carried.db, actor=carried.case.pi, now=NOW) as work:

@@ -26,6 +26,7 @@ from dermtrial.reports import display
         (float("nan"), "—"),
     ],
 )
+@pytest.mark.requirement("CLIN-ANA-03")
 def test_percent_and_pasi_show_one_decimal_half_away_from_zero(value: float | None, shown: str) -> None:
     assert display.percent(value) == shown
     assert display.pasi(value) == shown
@@ -46,6 +47,7 @@ def test_percent_and_pasi_show_one_decimal_half_away_from_zero(value: float | No
         (None, "—"),
     ],
 )
+@pytest.mark.requirement("CLIN-ANA-03")
 def test_p_value_shows_four_significant_digits(value: float | None, shown: str) -> None:
     assert display.p_value(value) == shown
 

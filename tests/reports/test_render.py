@@ -52,6 +52,7 @@ def test_the_report_folder_holds_html_pdf_and_figures(eight: ReportFiles) -> Non
     _figures_open_and_are_not_blank(eight)
 
 
+@pytest.mark.requirement("CLIN-ANA-03")
 def test_the_primary_tables_show_the_endpoints_rounded_by_the_display_rule(eight: ReportFiles) -> None:
     page = read_page(eight.html)
     per_subject = page.table("Per-subject PASI at baseline and week 12")
@@ -144,6 +145,7 @@ def test_section_text_is_escaped(eight: ReportFiles) -> None:
     assert "<as reported>" not in html
 
 
+@pytest.mark.requirement("CLIN-ANA-04")
 def test_the_title_page_names_protocol_data_cut_and_hashes(eight: ReportFiles) -> None:
     facts = dict(map(tuple, read_page(eight.html).table("Report identity").rows))
     assert facts["Protocol"] == "NCT03392311, version 1.2"
@@ -220,6 +222,7 @@ def test_one_subject_shows_its_values_and_no_sd(tmp_path: Path) -> None:
     assert page.table("Subjects without a computable improvement").rows == [["No rows."]]
 
 
+@pytest.mark.requirement("CLIN-ANA-04")
 def test_the_same_input_gives_the_same_html_and_figures(tmp_path: Path) -> None:
     first = write_report(tmp_path / "a", builders.report_eight())
     second = write_report(tmp_path / "b", builders.report_eight())

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dermtrial.protocol.model import ReportingClocks
 from dermtrial.safety.clocks import CaseInformation, due_status, expedited_clock, expedited_report, site_sae_due
 from dermtrial.safety.susar import ProductAssessment
@@ -15,11 +17,13 @@ DAY0 = dt.date(2019, 8, 1)
 CELLS_SUSAR = (ProductAssessment("admsc", related=True, expected=False),)
 
 
+@pytest.mark.requirement("CLIN-CLOCK-01")
 def test_site_reports_an_sae_within_24_hours() -> None:
     aware = dt.datetime(2019, 8, 1, 15, 30, tzinfo=dt.UTC)
     assert site_sae_due(aware, CLOCKS) == dt.datetime(2019, 8, 2, 15, 30, tzinfo=dt.UTC)
 
 
+@pytest.mark.requirement("CLIN-CLOCK-01")
 def test_fatal_or_life_threatening_susar_is_due_in_7_days_with_follow_up_8_days_later() -> None:
     report = expedited_report(DAY0, True, True, CELLS_SUSAR, CLOCKS)
     assert report.to_json() == {
@@ -31,6 +35,7 @@ def test_fatal_or_life_threatening_susar_is_due_in_7_days_with_follow_up_8_days_
     }
 
 
+@pytest.mark.requirement("CLIN-CLOCK-01")
 def test_other_susar_is_due_in_15_days() -> None:
     report = expedited_report(DAY0, True, False, CELLS_SUSAR, CLOCKS)
     assert (report.due_date, report.clock_days, report.follow_up_due_date) == (dt.date(2019, 8, 16), 15, None)
@@ -47,6 +52,7 @@ def test_no_susar_no_clock() -> None:
     }
 
 
+@pytest.mark.requirement("CLIN-CLOCK-01")
 def test_clock_restarts_when_new_information_makes_the_case_qualify() -> None:
     not_related = (ProductAssessment("admsc", related=False, expected=False),)
     history = [

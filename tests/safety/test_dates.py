@@ -21,10 +21,12 @@ FIRST_DOSE = dt.date(2019, 7, 23)
         ("2018", dt.date(2018, 1, 1)),
     ],
 )
+@pytest.mark.requirement("CLIN-DATES-01")
 def test_impute_start(start: str, expected: dt.date) -> None:
     assert impute_start(PartialDate.parse(start), FIRST_DOSE) == expected
 
 
+@pytest.mark.requirement("CLIN-DATES-01")
 def test_imputed_start_is_never_after_a_complete_stop() -> None:
     assert impute_start(PartialDate.parse("2019-07"), FIRST_DOSE, PartialDate.parse("2019-07-20")) == dt.date(
         2019, 7, 20
@@ -46,6 +48,7 @@ def test_impute_stop() -> None:
     assert impute_stop(PartialDate.parse("2019")) == dt.date(2019, 12, 31)
 
 
+@pytest.mark.requirement("CLIN-DATES-01")
 def test_treatment_emergence() -> None:
     assert is_treatment_emergent(PartialDate.parse("2019-07"), FIRST_DOSE)
     assert not is_treatment_emergent(PartialDate.parse("2019-06"), FIRST_DOSE)

@@ -60,12 +60,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("code", "unit", "term", "lln", "uln", "value", "expected"), CASES)
+@pytest.mark.requirement("CLIN-GRADE-01")
 def test_grade_at_each_ctcae_limit(
     lab_tests: dict[str, LabTest], code: str, unit: str, term: str, lln: str, uln: str, value: str, expected: int
 ) -> None:
     assert grade(lab_tests, code, value, unit, term, lln=lln, uln=uln) == expected
 
 
+@pytest.mark.requirement("CLIN-GRADE-01")
 def test_platelets_75_0_is_grade_1_and_74_9_is_grade_2(lab_tests: dict[str, LabTest]) -> None:
     assert grade(lab_tests, "PLAT", "75.0", "10^9/L", PLT, lln="150") == 1
     assert grade(lab_tests, "PLAT", "74.9", "10^9/L", PLT, lln="150") == 2

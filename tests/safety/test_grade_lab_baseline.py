@@ -11,6 +11,7 @@ from tests.safety.conftest import grade
 ALT = "Alanine aminotransferase increased"
 
 
+@pytest.mark.requirement("CLIN-GRADE-02")
 def test_alt_at_exactly_3_uln_with_normal_baseline_is_grade_1(lab_tests: dict[str, LabTest]) -> None:
     assert grade(lab_tests, "ALT", "120", "U/L", ALT, uln="40", baseline="30") == 1
     assert grade(lab_tests, "ALT", "121", "U/L", ALT, uln="40", baseline="30") == 2
@@ -44,6 +45,7 @@ ABNORMAL = [
         for value, expected in rows
     ],
 )
+@pytest.mark.requirement("CLIN-GRADE-02")
 def test_abnormal_baseline_uses_multiples_of_baseline(
     lab_tests: dict[str, LabTest], code: str, term: str, uln: str, baseline: str, value: str, expected: int
 ) -> None:
@@ -51,6 +53,7 @@ def test_abnormal_baseline_uses_multiples_of_baseline(
     assert grade(lab_tests, code, value, unit, term, uln=uln, baseline=baseline) == expected
 
 
+@pytest.mark.requirement("CLIN-GRADE-02")
 def test_creatinine_grades_2_and_3_on_multiples_of_baseline(lab_tests: dict[str, LabTest]) -> None:
     term = "Creatinine increased"
     # baseline 80, ULN 100: 1.5 × baseline = 120, 3.0 × baseline = 240

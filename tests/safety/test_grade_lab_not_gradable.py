@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from dermtrial.protocol.model import LabTest
 from dermtrial.safety import grade_lab
 
 
+@pytest.mark.requirement("CLIN-GRADE-05")
 def test_a_value_that_needs_the_missing_lln_is_not_gradable(lab_tests: dict[str, LabTest]) -> None:
     result = grade_lab(lab_tests["PLAT"], Decimal(80), "10^9/L").to_json()
     assert result["grades"] == {"Platelet count decreased": None}
@@ -24,11 +27,13 @@ def test_an_abnormal_looking_baseline_without_uln_is_not_gradable(lab_tests: dic
     assert result.grade_of("Alanine aminotransferase increased") is None
 
 
+@pytest.mark.requirement("CLIN-GRADE-05")
 def test_gluc_maps_to_hypoglycemia_only(lab_tests: dict[str, LabTest]) -> None:
     result = grade_lab(lab_tests["GLUC"], Decimal(30), "mmol/L", lln=Decimal("3.9"), uln=Decimal("6.1"))
     assert result.to_json()["grades"] == {"Hypoglycemia": 0}
 
 
+@pytest.mark.requirement("CLIN-GRADE-05")
 def test_value_only_grading_is_flagged_where_ctcae_needs_clinical_context(lab_tests: dict[str, LabTest]) -> None:
     result = grade_lab(lab_tests["SODIUM"], Decimal(127), "mmol/L", lln=Decimal(135), uln=Decimal(145)).to_json()
     assert result["grades"]["Hyponatremia"] == 2

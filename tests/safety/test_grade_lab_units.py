@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from dermtrial.protocol.model import LabTest
 from dermtrial.safety import grade_lab
 from tests.safety.conftest import grade
 
 
+@pytest.mark.requirement("CLIN-GRADE-04")
 def test_hemoglobin_in_g_dl_is_graded_in_g_l(lab_tests: dict[str, LabTest]) -> None:
     assert grade(lab_tests, "HGB", "9.9", "g/dL", "Anemia", lln="13.0") == 2  # 99 g/L
     assert grade(lab_tests, "HGB", "10.0", "g/dL", "Anemia", lln="13.0") == 1  # 100 g/L
@@ -19,6 +22,7 @@ def test_platelets_in_10_3_per_ul_equal_10_9_per_l(lab_tests: dict[str, LabTest]
     assert grade(lab_tests, "PLAT", "74.9", "10^3/uL", "Platelet count decreased", lln="150") == 2
 
 
+@pytest.mark.requirement("CLIN-GRADE-04")
 def test_creatinine_in_mg_dl_uses_its_molar_mass(lab_tests: dict[str, LabTest]) -> None:
     result = grade_lab(lab_tests["CREAT"], Decimal("1.0"), "mg/dL", uln=Decimal("1.1"))
     (item,) = result.grades

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ values = st.decimals(min_value=0, max_value=2000, places=2, allow_nan=False, all
 
 @settings(max_examples=300, deadline=None)
 @given(case=st.sampled_from(TERMS), a=values, b=values, baseline=st.none() | values)
+@pytest.mark.requirement("CLIN-GRADE-06")
 def test_grade_never_falls_further_from_normal(
     case: tuple[str, str, str, str], a: Decimal, b: Decimal, baseline: Decimal | None
 ) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dermtrial.safety.relatedness import check_relatedness, is_related
 from dermtrial.safety.seriousness import check_seriousness, is_fatal_or_life_threatening, is_serious
 
 
+@pytest.mark.requirement("CLIN-SAE-01")
 def test_seriousness_by_ich_e2a() -> None:
     assert is_serious(["hospitalisation"])
     assert not is_serious([])

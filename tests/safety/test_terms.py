@@ -3,6 +3,8 @@ reference safety information (where it names a CTCAE term)."""
 
 from __future__ import annotations
 
+import pytest
+
 from dermtrial.protocol.builtin import builtin_ids, load_builtin
 from dermtrial.safety import criteria
 from dermtrial.safety.terms import check_term, ctcae_terms, soc_of
@@ -11,10 +13,12 @@ from dermtrial.safety.terms import check_term, ctcae_terms, soc_of
 NOT_CTCAE = {"Rash", "Skin irritation"}
 
 
+@pytest.mark.requirement("CLIN-TERM-01")
 def test_every_graded_term_is_in_the_term_list() -> None:
     assert [t.term for t in criteria().terms if t.term not in ctcae_terms()] == []
 
 
+@pytest.mark.requirement("CLIN-TERM-01")
 def test_infusion_related_reaction_is_listed() -> None:
     assert soc_of("Infusion related reaction") == "Injury, poisoning and procedural complications"
 

@@ -15,6 +15,7 @@ from tests.conftest import NOW, StudySetup
 from tests.services.review_setup import ReviewSetup, make_review
 
 
+@pytest.mark.requirement("REG-ACCESS-01")
 def test_an_inactive_or_unknown_account_is_refused_and_grants_are_per_site(study: StudySetup) -> None:
     li = study.user("li", "coordinator", "GZ01")
     with unit_of_work(study.db, actor=li, now=NOW) as work:

@@ -101,6 +101,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.requirement("REG-INTEG-03")
 def test_bad_input_is_refused_naming_what_was_wrong_and_nothing_is_written(study: StudySetup, case: str) -> None:
     attempt, error, message = _attempts(study)[case]
     before = (audit_count(study.db), count(study.db, User), count(study.db, RoleGrant), count(study.db, Site),
@@ -113,6 +114,7 @@ def test_bad_input_is_refused_naming_what_was_wrong_and_nothing_is_written(study
     assert after == before
 
 
+@pytest.mark.requirement("REG-ACCESS-01")
 def test_a_write_without_permission_is_refused_and_nothing_is_written(study: StudySetup) -> None:
     coordinator = study.user("li", "coordinator", "GZ01")
     before = audit_count(study.db)
@@ -125,6 +127,7 @@ def test_a_write_without_permission_is_refused_and_nothing_is_written(study: Stu
     assert count(study.db, User) == 2
 
 
+@pytest.mark.requirement("REG-AUDIT-01")
 def test_a_change_with_a_reason_is_audited_field_by_field(study: StudySetup) -> None:
     version = update_site(study.db, study.admin, code="GZ01", changes={"name": "Guangzhou First", "city": "Guangzhou"},
                           expected_version=1, reason="official name", now=NOW)  # fmt: skip

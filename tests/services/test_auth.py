@@ -12,6 +12,7 @@ from tests.conftest import NOW, PASSWORD, StudySetup
 from tests.services.helpers import events
 
 
+@pytest.mark.requirement("REG-ACCESS-02")
 def test_login_and_logout_are_audited_and_the_token_works_until_logout(study: StudySetup) -> None:
     study.user("li", "coordinator", "GZ01")
     signed = login(study.db, username="li", password=PASSWORD, now=NOW)
@@ -23,12 +24,14 @@ def test_login_and_logout_are_audited_and_the_token_works_until_logout(study: St
     assert kinds == [("login", "li"), ("logout", "li")]
 
 
+@pytest.mark.requirement("REG-ACCESS-03")
 def test_a_session_expires(study: StudySetup) -> None:
     signed = login(study.db, username="admin", password="root-pass-2026", now=NOW)
     with pytest.raises(AuthenticationFailed):
         authenticate(study.db, token=signed.token, now=NOW + dt.timedelta(hours=8))
 
 
+@pytest.mark.requirement("REG-ACCESS-02")
 def test_an_unknown_user_name_fails_like_a_wrong_password_and_is_audited(study: StudySetup) -> None:
     with pytest.raises(AuthenticationFailed) as unknown:
         login(study.db, username="nobody", password="whatever-123", now=NOW)
@@ -39,6 +42,7 @@ def test_an_unknown_user_name_fails_like_a_wrong_password_and_is_audited(study: 
     assert [(e["actor_username"], e["actor_user_id"]) for e in failed] == [("nobody", None), ("admin", 1)]
 
 
+@pytest.mark.requirement("REG-ACCESS-02")
 def test_five_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_password(study: StudySetup) -> None:
     study.user("li", "coordinator", "GZ01")
     for attempt in range(MAX_FAILURES):

@@ -71,6 +71,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]
         _maintenance(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.requirement("REG-BACKUP-01")
 def test_backup_then_restore_gives_every_row_back_and_the_chain_verifies(
     study: StudySetup, target: Database, tmp_path: Path
 ) -> None:
@@ -98,6 +99,7 @@ def test_backup_then_restore_gives_every_row_back_and_the_chain_verifies(
         assert verify_chain(session).ok
 
 
+@pytest.mark.requirement("REG-BACKUP-01")
 def test_restore_refuses_a_database_with_data_unless_forced(study: StudySetup, tmp_path: Path) -> None:
     fill(study)
     out = tmp_path / "backup.portable"
@@ -110,6 +112,7 @@ def test_restore_refuses_a_database_with_data_unless_forced(study: StudySetup, t
     assert snapshot_rows(study.db) == before
 
 
+@pytest.mark.requirement("REG-BACKUP-01")
 def test_a_truncated_or_altered_portable_backup_is_refused_and_nothing_is_restored(
     study: StudySetup, target: Database, tmp_path: Path
 ) -> None:
@@ -131,6 +134,7 @@ def test_a_truncated_or_altered_portable_backup_is_refused_and_nothing_is_restor
         assert "audit_event" not in inspect(connection).get_table_names()
 
 
+@pytest.mark.requirement("REG-BACKUP-01")
 def test_a_backup_taken_while_writers_run_is_consistent(study: StudySetup, tmp_path: Path) -> None:
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)

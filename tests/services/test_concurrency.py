@@ -23,6 +23,7 @@ def _subject(study: StudySetup, actor: Actor) -> int:
         return subject.id
 
 
+@pytest.mark.requirement("REG-INTEG-02")
 def test_two_editors_of_one_record_one_wins_the_other_gets_a_conflict_with_both_values(study: StudySetup) -> None:
     # Both read version 1; the first save wins; the second is refused and shows its value and the stored one.
     update_site(study.db, study.admin, code="GZ01", changes={"city": "Guangzhou"}, expected_version=1,
@@ -33,6 +34,7 @@ def test_two_editors_of_one_record_one_wins_the_other_gets_a_conflict_with_both_
     assert 'city: yours "Canton", stored "Guangzhou"' in str(caught.value)
 
 
+@pytest.mark.requirement("REG-INTEG-02")
 def test_two_editors_saving_at_the_same_moment_one_wins_the_other_gets_a_conflict(study: StudySetup) -> None:
     # Two transactions read the same version at the same time, then both write: PostgreSQL lets both reach the
     # UPDATE; the version check in its WHERE clause refuses the second. On SQLite the single writer serialises them.
@@ -75,6 +77,7 @@ def test_two_editors_saving_at_the_same_moment_one_wins_the_other_gets_a_conflic
         assert verify_chain(session).ok
 
 
+@pytest.mark.requirement("REG-INTEG-02")
 def test_32_threads_writing_at_once_lose_nothing_and_see_no_lock_error(study: StudySetup) -> None:
     coordinator = study.user("li", "coordinator", "GZ01")
     subject_id = _subject(study, coordinator)

@@ -15,6 +15,7 @@ from tests.services.conduct_setup import enrolled, on_study_day
 from tests.services.helpers import events
 
 
+@pytest.mark.requirement("CLIN-OINT-01")
 def test_tubes_alert_only_above_the_limit_and_link_the_next_calcium(study: StudySetup) -> None:
     case = enrolled(study)
     db, crc = study.db, case.crc

@@ -37,6 +37,7 @@ def _infusion(**changes: object) -> Infusion:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+@pytest.mark.requirement("CLIN-CONSENT-01")
 def test_no_visit_dated_before_consent_and_nothing_written(study: StudySetup) -> None:
     case = enrolled(study)
     before = audit_count(study.db)
@@ -55,6 +56,7 @@ def test_a_user_of_another_site_cannot_screen_here(study: StudySetup) -> None:
         )
 
 
+@pytest.mark.requirement("CLIN-ENROL-01")
 def test_enrollment_refused_when_the_study_is_full(study: StudySetup) -> None:
     pi = study.user("dr.wang", "investigator", "GZ01")
     with study.db.writing() as session:  # eight subjects already enrolled (the planned count)
@@ -89,6 +91,7 @@ def test_enrollment_refused_when_the_study_is_full(study: StudySetup) -> None:
         enroll_subject(study.db, pi, subject_id=subject, enrolled_local="2019-07-25", now=NOW)
 
 
+@pytest.mark.requirement("CLIN-DOSE-02", "CLIN-CUSTODY-01")
 def test_dose_off_tolerance_and_custody_problems_are_deviations(study: StudySetup) -> None:
     case = enrolled(study)
     record_visit(
@@ -130,6 +133,7 @@ def test_missing_and_overdue_forms(study: StudySetup) -> None:
     assert {r.visit for r in open_rows} == {"screening", "day1"}
 
 
+@pytest.mark.requirement("REG-INTEG-06")
 def test_a_locked_subject_takes_no_new_conduct_record(study: StudySetup) -> None:
     case = enrolled(study)
     manager = study.user("dee", "data-manager", None)

@@ -22,6 +22,7 @@ def review(study: StudySetup) -> ReviewSetup:
     return make_review(study)
 
 
+@pytest.mark.requirement("REG-INTEG-07")
 def test_a_cut_is_the_hash_of_its_file_and_later_data_do_not_change_it(review: ReviewSetup, tmp_path: Path) -> None:
     tmp_path = tmp_path / "cuts"
     form = review.weight()
@@ -49,6 +50,7 @@ def test_a_cut_is_the_hash_of_its_file_and_later_data_do_not_change_it(review: R
     assert f"update form_instance {form} item_values at 2026-03-04T01:30:00.000000Z by li" in check.changed_since[0]
 
 
+@pytest.mark.requirement("REG-INTEG-07")
 def test_a_change_made_outside_the_services_is_found_and_said_to_be_unaudited(review: ReviewSetup) -> None:
     form = review.weight()
     cut = create_data_cut(review.db, review.dm1, name="final", reason="database lock", now=NOW)

@@ -39,6 +39,7 @@ def _allowed(review: ReviewSetup, who: str, task: str, now: dt.datetime = NOW, s
     return True
 
 
+@pytest.mark.requirement("REG-ACCESS-04")
 def test_a_delegated_task_is_allowed_between_its_dates_on_the_site_calendar(review: ReviewSetup) -> None:
     assert not _allowed(review, "sub", "assess-causality")
     delegate_task(
@@ -62,6 +63,7 @@ def test_a_delegated_task_is_allowed_between_its_dates_on_the_site_calendar(revi
     assert not _allowed(review, "li", "assess-causality")  # the role lacks the permission
 
 
+@pytest.mark.requirement("REG-ACCESS-04", "REG-AUDIT-01")
 def test_ending_a_delegation_early_is_audited_with_its_reason(review: ReviewSetup) -> None:
     review.staff("sub")
     entry = delegate_task(

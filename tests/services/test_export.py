@@ -51,6 +51,7 @@ def read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.requirement("REG-PRIV-01", "REG-EXPORT-01")
 def test_a_whole_study_export_has_codes_labels_no_identifying_data_and_a_checkable_manifest(
     study: StudySetup, tmp_path: Path
 ) -> None:
@@ -91,6 +92,7 @@ def test_a_whole_study_export_has_codes_labels_no_identifying_data_and_a_checkab
     assert exported[0]["actor_role"] == "statistician"
 
 
+@pytest.mark.requirement("REG-EXPORT-01", "REG-ACCESS-01")
 def test_an_investigators_site_copy_holds_only_that_sites_data(study: StudySetup, tmp_path: Path) -> None:
     ids = fill(study)
     investigator = study.user("pi", "investigator", "GZ01")
@@ -128,6 +130,7 @@ def test_an_export_without_permission_writes_no_file_and_no_event(
     assert audit_count(study.db) == before
 
 
+@pytest.mark.requirement("REG-PRIV-01")
 def test_an_audited_full_birth_date_leaves_as_its_year_and_the_event_is_marked_redacted() -> None:
     # Data entered before birth dates were kept apart: the export cuts them in the audited values it writes.
     row = dict.fromkeys(EXPORT_FIELDS) | {"entity_type": "form_instance", "new_value": '{"BRTHDAT":"1980-02-29"}'}
@@ -136,6 +139,7 @@ def test_an_audited_full_birth_date_leaves_as_its_year_and_the_event_is_marked_r
     assert cells["redacted"] == "true"
 
 
+@pytest.mark.requirement("REG-EXPORT-01")
 def test_a_changed_added_or_missing_file_fails_the_manifest_check(study: StudySetup, tmp_path: Path) -> None:
     fill(study)
     out = tmp_path / "export"

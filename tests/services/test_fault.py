@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from dermtrial.services.forms import save_form
@@ -59,6 +60,7 @@ def _kill_after(url: str, subject: int, commits: int, extra_delay: float) -> int
     return reported
 
 
+@pytest.mark.requirement("REG-INTEG-01")
 def test_a_writer_killed_mid_stream_leaves_data_and_chain_consistent(study: StudySetup) -> None:
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)

@@ -27,6 +27,7 @@ def add_subject(study: StudySetup, actor: Actor, site: str = "GZ01", number: str
         return subject.id
 
 
+@pytest.mark.requirement("REG-AUDIT-01", "REG-AUDIT-04")
 def test_first_entry_then_a_change_with_reason_is_audited_per_column(study: StudySetup) -> None:
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)
@@ -43,6 +44,7 @@ def test_first_entry_then_a_change_with_reason_is_audited_per_column(study: Stud
     assert update[0]["site_code"] == "GZ01"
 
 
+@pytest.mark.requirement("REG-INTEG-08")
 def test_a_complete_pasi_is_scored_and_the_version_of_the_rule_stored(study: StudySetup) -> None:
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)
@@ -64,6 +66,7 @@ def test_a_complete_pasi_is_scored_and_the_version_of_the_rule_stored(study: Stu
         ("XX", {}, "not a form of the protocol"),
     ],
 )
+@pytest.mark.requirement("REG-INTEG-03")
 def test_bad_items_are_refused_naming_the_item_and_nothing_is_written(
     study: StudySetup, form: str, values: dict[str, str], message: str
 ) -> None:
@@ -77,6 +80,7 @@ def test_bad_items_are_refused_naming_the_item_and_nothing_is_written(
     assert count(study.db, FormInstance) == 0
 
 
+@pytest.mark.requirement("REG-AUDIT-04", "REG-INTEG-02")
 def test_a_stale_version_and_a_missing_reason_are_refused(study: StudySetup) -> None:
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)
@@ -99,6 +103,7 @@ def test_a_coordinator_cannot_write_forms_of_another_site(study: StudySetup) -> 
         save_form(study.db, li, subject_id=subject, form_code="VS", item_values={"SYSBP": "120"}, now=NOW)
 
 
+@pytest.mark.requirement("REG-PRIV-01")
 def test_a_birth_date_is_kept_in_the_identity_table_and_the_form_and_the_trail_keep_the_year(
     study: StudySetup,
 ) -> None:
@@ -133,6 +138,7 @@ def test_a_complete_zung_sas_form_is_scored_from_its_numbered_items(study: Study
     assert saved.derived["index"] == 56
 
 
+@pytest.mark.requirement("REG-INTEG-08", "CLIN-ZUNG-03")
 def test_a_complete_zung_form_with_an_unanswered_item_is_stored_as_not_computable(study: StudySetup) -> None:
     li = study.user("li", "coordinator", "GZ01")
     subject = add_subject(study, li)

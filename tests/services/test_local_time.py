@@ -28,6 +28,7 @@ from dermtrial.services.local_time import check_local, local_date, local_now
         ("2026-3-4", True, False),
     ],
 )
+@pytest.mark.requirement("CLIN-TIME-01")
 def test_local_values(value: str, partial: bool, ok: bool) -> None:
     if ok:
         assert check_local(value, field="visit_local", partial=partial) == value
@@ -36,6 +37,7 @@ def test_local_values(value: str, partial: bool, ok: bool) -> None:
             check_local(value, field="visit_local", partial=partial)
 
 
+@pytest.mark.requirement("CLIN-TIME-01")
 def test_a_0730_guangzhou_infusion_stays_on_its_day() -> None:
     # 23:30 UTC on 3 March is 07:30 on 4 March in Guangzhou: the site's day is the 4th.
     instant = dt.datetime(2026, 3, 3, 23, 30, tzinfo=dt.UTC)

@@ -36,6 +36,7 @@ def _weight(review: ReviewSetup, form_id: int) -> str:
         return str(session.get_one(FormInstance, form_id).item_values["WEIGHT"])
 
 
+@pytest.mark.requirement("REG-INTEG-06")
 def test_a_locked_form_refuses_changes_naming_the_lock_and_nothing_is_written(review: ReviewSetup) -> None:
     form = review.weight()
     lock_record(review.db, review.dm1, level="form", entity_id=form, reason="clean", now=NOW)
@@ -56,6 +57,7 @@ def test_a_locked_form_refuses_changes_naming_the_lock_and_nothing_is_written(re
 
 
 @pytest.mark.parametrize("level", ["visit", "subject"])
+@pytest.mark.requirement("REG-INTEG-06")
 def test_a_visit_or_subject_lock_covers_its_forms_and_new_entries(review: ReviewSetup, level: str) -> None:
     form = review.weight()
     key = review.visit if level == "visit" else review.subject
@@ -69,6 +71,7 @@ def test_a_visit_or_subject_lock_covers_its_forms_and_new_entries(review: Review
     ]
 
 
+@pytest.mark.requirement("REG-INTEG-06")
 def test_the_study_lock_needs_a_second_person_and_then_refuses_every_write(review: ReviewSetup) -> None:
     form = review.weight()
     request_study_lock(review.db, review.dm1, reason="database lock for the primary analysis", now=NOW)

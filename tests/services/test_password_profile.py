@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from dermtrial.services import passwords
 
 
@@ -19,6 +21,7 @@ def _run(code: str, profile: str | None) -> subprocess.CompletedProcess[str]:
 HASH = "from dermtrial.services.passwords import hash_password; print(hash_password('a-long-pass-2026'))"
 
 
+@pytest.mark.requirement("REG-ACCESS-03")
 def test_the_default_profile_is_rfc9106_low_memory() -> None:
     done = _run(HASH, None)
     assert done.returncode == 0, done.stderr

@@ -44,6 +44,7 @@ def test_the_spec_names_every_role_and_every_permission_exists() -> None:
     assert {code for code, role in model.roles.items() if role.scope == "site"} == SITE_ROLES
 
 
+@pytest.mark.requirement("REG-ACCESS-01")
 def test_every_role_every_permission_at_own_other_and_no_site(study: StudySetup) -> None:
     own, other = study.sites["GZ01"], study.sites["SH02"]
     permissions = sorted(access_model().permissions)
@@ -70,6 +71,7 @@ def test_every_role_every_permission_at_own_other_and_no_site(study: StudySetup)
     assert wrong == []
 
 
+@pytest.mark.requirement("REG-ACCESS-01")
 def test_a_refusal_names_the_user_the_action_the_site_and_what_they_hold(study: StudySetup) -> None:
     actor = study.user("li", "coordinator", "GZ01")
     with study.db.reading() as session, pytest.raises(PermissionDenied) as caught:
@@ -80,6 +82,7 @@ def test_a_refusal_names_the_user_the_action_the_site_and_what_they_hold(study: 
     )
 
 
+@pytest.mark.requirement("REG-ACCESS-01")
 def test_a_revoked_grant_allows_nothing(study: StudySetup) -> None:
     from dermtrial.services.accounts import revoke_role
     from tests.conftest import NOW

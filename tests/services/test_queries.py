@@ -42,6 +42,7 @@ def _open(review: ReviewSetup, form: int, field: str | None = "WEIGHT", when: dt
     )
 
 
+@pytest.mark.requirement("REG-INTEG-04")
 def test_a_query_goes_open_answered_closed_reopened_with_its_thread_and_age(review: ReviewSetup) -> None:
     form = review.weight()
     query = _open(review, form)
@@ -77,6 +78,7 @@ def test_a_closed_query_is_as_old_as_it_was_when_closed(review: ReviewSetup) -> 
     assert view.age == 2 * DAY
 
 
+@pytest.mark.requirement("REG-INTEG-04")
 def test_a_failed_edit_check_opens_one_query_with_the_protocol_message(review: ReviewSetup) -> None:
     form = review.weight()
     first = open_edit_check_query(review.db, review.li, form_id=form, edit_check_id="wt_after_consent", now=NOW)

@@ -112,6 +112,7 @@ def review(study: StudySetup) -> ReviewSetup:
     return make_review(study)
 
 
+@pytest.mark.requirement("REG-ACCESS-01")
 def test_every_role_every_review_action_at_own_and_other_site(review: ReviewSetup) -> None:
     other_subject, other_visit = review.new_subject(site="SH02", number="S900")
     forms = {"own": review.weight(), "other": review.weight(subject=other_subject, visit=other_visit)}

@@ -34,6 +34,7 @@ def _event(study: StudySetup, event_id: int) -> dict[str, object]:
         return {c: getattr(row, c) for c in ("term", "coded_term", "onset_local", "serious", "expectedness")}
 
 
+@pytest.mark.requirement("CLIN-CLOCK-01", "CLIN-SAE-01")
 def test_ae_and_sae_lifecycle_with_clocks_and_audit_trail(study: StudySetup) -> None:
     subject = enrolled(study)
     db, crc, pi = study.db, subject.crc, subject.pi
@@ -91,6 +92,7 @@ def test_ae_and_sae_lifecycle_with_clocks_and_audit_trail(study: StudySetup) -> 
     assert len([e for e in events(db, entity_type="sae_report") if e["event_type"] == "create"]) == 3
 
 
+@pytest.mark.requirement("REG-INTEG-03")
 def test_bad_events_are_refused_naming_field_value_and_allowed(study: StudySetup) -> None:
     subject = enrolled(study)
     bad = replace(HYPERCALCAEMIA, term="Hypercalcaemia", start="2019-13", grade=6, seriousness=("hospitalised",))

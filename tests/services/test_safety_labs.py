@@ -29,6 +29,7 @@ def _ranges(study: StudySetup) -> None:
         )  # fmt: skip
 
 
+@pytest.mark.requirement("CLIN-GRADE-04", "REG-AUDIT-01")
 def test_a_result_is_converted_graded_against_the_site_range_and_audited(study: StudySetup) -> None:
     subject = enrolled(study)
     crc = subject.crc

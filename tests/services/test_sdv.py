@@ -19,6 +19,7 @@ def review(study: StudySetup) -> ReviewSetup:
     return make_review(study)
 
 
+@pytest.mark.requirement("REG-INTEG-05")
 def test_items_verified_one_by_one_make_the_form_verified(review: ReviewSetup) -> None:
     form = review.weight()
     assert form_sdv(review.db, review.mo, form_id=form).status == "not-verified"
@@ -35,6 +36,7 @@ def test_items_verified_one_by_one_make_the_form_verified(review: ReviewSetup) -
     )
 
 
+@pytest.mark.requirement("REG-INTEG-05")
 def test_changing_a_verified_value_resets_its_verification_and_the_forms(review: ReviewSetup) -> None:
     form = review.weight()
     set_sdv(review.db, review.mo, form_id=form, item="WEIGHT", status="verified", now=NOW)
@@ -57,6 +59,7 @@ def test_changing_a_verified_value_resets_its_verification_and_the_forms(review:
     assert form_sdv(review.db, review.mo, form_id=form).items["WEIGHT"] == "verified"
 
 
+@pytest.mark.requirement("REG-INTEG-05")
 def test_withdrawing_a_verification_needs_a_reason(review: ReviewSetup) -> None:
     form = review.weight()
     set_sdv(review.db, review.mo, form_id=form, item="WEIGHT", status="verified", now=NOW)

@@ -32,6 +32,7 @@ def _sign(review: ReviewSetup, who: str, form: int, meaning: str = "approved", p
     )
 
 
+@pytest.mark.requirement("REG-ESIG-01")
 def test_the_investigator_signs_and_the_signature_shows_name_meaning_and_utc_time(review: ReviewSetup) -> None:
     form = review.weight()
     signature = _sign(review, "pi", form)
@@ -48,6 +49,7 @@ def test_the_investigator_signs_and_the_signature_shows_name_meaning_and_utc_tim
     assert "password" not in (created["new_value"] or "")
 
 
+@pytest.mark.requirement("REG-ESIG-02")
 def test_a_change_to_the_signed_data_invalidates_the_signature_which_stays_visible(review: ReviewSetup) -> None:
     form = review.weight()
     _sign(review, "pi", form)
@@ -67,6 +69,7 @@ def test_a_change_to_the_signed_data_invalidates_the_signature_which_stays_visib
     ]
 
 
+@pytest.mark.requirement("REG-ESIG-02")
 def test_a_change_outside_the_services_still_shows_the_signature_invalid(review: ReviewSetup) -> None:
     form = review.weight()
     _sign(review, "pi", form)
@@ -79,6 +82,7 @@ def test_a_change_outside_the_services_still_shows_the_signature_invalid(review:
     ]
 
 
+@pytest.mark.requirement("REG-ACCESS-04")
 def test_a_sub_investigator_signs_only_when_the_delegation_log_says_so(review: ReviewSetup) -> None:
     form = review.weight()
     _staff = review.sub
@@ -93,6 +97,7 @@ def test_a_sub_investigator_signs_only_when_the_delegation_log_says_so(review: R
     ]
 
 
+@pytest.mark.requirement("REG-ESIG-03")
 def test_a_wrong_password_is_refused_audited_and_counts_towards_the_lockout(review: ReviewSetup) -> None:
     form = review.weight()
     _staff = review.pi
@@ -169,6 +174,7 @@ def _evaluation(review: ReviewSetup) -> int:
         return evaluation.id
 
 
+@pytest.mark.requirement("REG-ACCESS-04", "CLIN-ELIG-07")
 def test_an_eligibility_decision_needs_the_sign_eligibility_task(review: ReviewSetup) -> None:
     evaluation = _evaluation(review)
     review.staff("sub")

@@ -16,6 +16,7 @@ def _verify(db: Database):  # type: ignore[no-untyped-def]
         return verify_chain(session)
 
 
+@pytest.mark.requirement("REG-AUDIT-03")
 def test_a_fresh_study_has_a_verifiable_chain_starting_from_the_genesis_hash(study: StudySetup) -> None:
     report = _verify(study.db)
     assert report.ok, report.problem
@@ -33,12 +34,14 @@ def test_a_fresh_study_has_a_verifiable_chain_starting_from_the_genesis_hash(stu
         "DELETE FROM audit_event",
     ],
 )
+@pytest.mark.requirement("REG-AUDIT-02")
 def test_the_database_refuses_update_and_delete_on_audit_events(study: StudySetup, statement: str) -> None:
     with pytest.raises(DBAPIError, match="append-only"), study.db.write_connection() as connection:
         connection.execute(text(statement))
     assert _verify(study.db).ok
 
 
+@pytest.mark.requirement("REG-AUDIT-02")
 def test_postgres_also_refuses_truncate(study: StudySetup) -> None:
     if study.db.is_sqlite:
         return  # SQLite has no TRUNCATE; DELETE without WHERE is refused above
@@ -63,6 +66,7 @@ def _bypass(db: Database, statement: str) -> None:
             connection.execute(text(statement))
 
 
+@pytest.mark.requirement("REG-AUDIT-03")
 def test_a_changed_value_is_found_and_the_event_named(study: StudySetup) -> None:
     _bypass(study.db, 'UPDATE audit_event SET new_value = \'{"name":"forged"}\' WHERE seq = 4')
     report = _verify(study.db)
@@ -71,6 +75,7 @@ def test_a_changed_value_is_found_and_the_event_named(study: StudySetup) -> None
     assert "does not match its content" in (report.problem or "")
 
 
+@pytest.mark.requirement("REG-AUDIT-03")
 def test_a_deleted_event_in_the_middle_is_found(study: StudySetup) -> None:
     _bypass(study.db, "DELETE FROM audit_event WHERE seq = 3")
     report = _verify(study.db)
@@ -78,6 +83,7 @@ def test_a_deleted_event_in_the_middle_is_found(study: StudySetup) -> None:
     assert "missing" in (report.problem or "")
 
 
+@pytest.mark.requirement("REG-AUDIT-03")
 def test_a_deleted_last_event_is_found_through_the_chain_head(study: StudySetup) -> None:
     last = _verify(study.db).last_seq
     _bypass(study.db, f"DELETE FROM audit_event WHERE seq = {last}")
@@ -87,6 +93,7 @@ def test_a_deleted_last_event_is_found_through_the_chain_head(study: StudySetup)
     assert "removed from the end" in (report.problem or "")
 
 
+@pytest.mark.requirement("REG-AUDIT-03")
 def test_a_rehashed_forgery_still_breaks_the_next_link(study: StudySetup) -> None:
     # The forger recomputes event 4's own hash but cannot change event 5's prev_hash without breaking 5's hash.
     from dermtrial.store.audit import compute_hash

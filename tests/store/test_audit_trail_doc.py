@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dermtrial.store.audit import AuditFilter, iter_events
 from tests.conftest import StudySetup
 
@@ -26,6 +28,7 @@ def _run(directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(script)], cwd=directory, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.requirement("REG-AUDIT-05")
 def test_the_documented_verifier_accepts_an_export_and_refuses_an_altered_one(
     study: StudySetup, tmp_path: Path
 ) -> None:

@@ -56,6 +56,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
+@pytest.mark.requirement("REG-INTEG-01")
 def test_a_writer_killed_before_commit_leaves_the_database_consistent(study: StudySetup) -> None:
     with study.db.reading() as session:
         before = verify_chain(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -12,6 +13,7 @@ from dermtrial.store.engine import Database
 from dermtrial.store.migrate import current_revision, head_revision, upgrade
 
 
+@pytest.mark.requirement("REG-SYS-01")
 def test_the_migrated_schema_matches_the_models_exactly(db: Database) -> None:
     assert current_revision(db) == head_revision(db)
     with db.engine.connect() as connection:
@@ -19,6 +21,7 @@ def test_the_migrated_schema_matches_the_models_exactly(db: Database) -> None:
         assert compare_metadata(context, Base.metadata) == []
 
 
+@pytest.mark.requirement("REG-SYS-01")
 def test_upgrading_again_changes_nothing(db: Database) -> None:
     before, after = upgrade(db)
     assert before == after == head_revision(db)
@@ -32,6 +35,7 @@ def test_every_model_table_exists_with_the_chain_head_row(db: Database) -> None:
     assert head == [(1, 0, "0" * 64)]
 
 
+@pytest.mark.requirement("REG-SYS-02")
 def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(db: Database) -> None:
     if not db.is_sqlite:
         return

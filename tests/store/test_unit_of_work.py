@@ -23,6 +23,7 @@ def _subject_with_identity(study: StudySetup) -> tuple[int, object]:
     return subject.id, coordinator
 
 
+@pytest.mark.requirement("REG-PRIV-01")
 def test_identifying_values_enter_the_trail_only_as_keyed_hashes(study: StudySetup) -> None:
     subject_id, _ = _subject_with_identity(study)
     created = events(study.db, entity_type="subject_identity")[0]
@@ -36,6 +37,7 @@ def test_identifying_values_enter_the_trail_only_as_keyed_hashes(study: StudySet
         assert identity.family_name == "Wrongname"
 
 
+@pytest.mark.requirement("REG-PRIV-01")
 def test_a_mistaken_name_can_be_erased_and_the_chain_still_verifies(study: StudySetup) -> None:
     subject_id, coordinator = _subject_with_identity(study)
     with unit_of_work(study.db, actor=coordinator, now=NOW, reason="wrong person's name entered") as work:
@@ -48,6 +50,7 @@ def test_a_mistaken_name_can_be_erased_and_the_chain_still_verifies(study: Study
         assert verify_chain(session).ok
 
 
+@pytest.mark.requirement("REG-AUDIT-04")
 def test_a_change_after_first_entry_without_a_reason_is_refused_and_nothing_is_written(study: StudySetup) -> None:
     subject_id, coordinator = _subject_with_identity(study)
     before = audit_count(study.db)
@@ -61,6 +64,7 @@ def test_a_change_after_first_entry_without_a_reason_is_refused_and_nothing_is_w
         assert session.get_one(Subject, subject_id).sex is None
 
 
+@pytest.mark.requirement("REG-AUDIT-04")
 def test_a_record_is_voided_with_a_reason_never_deleted(study: StudySetup) -> None:
     subject_id, coordinator = _subject_with_identity(study)
     with pytest.raises(ReasonRequired), unit_of_work(study.db, actor=coordinator, now=NOW) as work:
@@ -76,6 +80,7 @@ def test_a_record_is_voided_with_a_reason_never_deleted(study: StudySetup) -> No
                                                           ("void_reason", "duplicate screening")]  # fmt: skip
 
 
+@pytest.mark.requirement("REG-INTEG-01")
 def test_an_error_inside_the_unit_of_work_rolls_back_data_and_audit_together(study: StudySetup) -> None:
     before = audit_count(study.db)
     with pytest.raises(RuntimeError), unit_of_work(study.db, actor=study.admin, now=NOW) as work:  # noqa: PT012

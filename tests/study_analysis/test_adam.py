@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,11 +37,13 @@ def _adam(
     return derive_adam(assessments, first_dates, protocol)
 
 
+@pytest.mark.requirement("CLIN-WIN-01")
 def test_week12_window_is_days_82_to_88_from_the_endpoint() -> None:
     week12 = next(w for w in analysis_windows(PROTOCOL) if w.visit == "week12")
     assert (week12.target, week12.low, week12.high) == (85, 82, 88)
 
 
+@pytest.mark.requirement("CLIN-WIN-01", "CLIN-SCHED-01")
 def test_study_day_has_no_day_0_and_window_edges_on_both_sides() -> None:
     rows = [("S", "pasi", day, 10.0) for day in (-1, 1, 81, 82)] + [("T", "pasi", day, 10.0) for day in (1, 88, 89)]
     adam = _adam(rows)
@@ -73,12 +76,14 @@ def test_the_closest_to_the_target_wins_over_an_earlier_one() -> None:
     assert {r["study_day"]: r["analysis_flag"] for r in adam.to_dicts()} == {1: True, 83: False, 86: True}
 
 
+@pytest.mark.requirement("CLIN-BASELINE-01")
 def test_baseline_is_the_last_before_treatment_and_the_same_date_takes_the_later_entry() -> None:
     adam = _adam([("S", "pasi", -5, 30.0), ("S", "pasi", 1, 22.0), ("S", "pasi", 1, 21.0), ("S", "pasi", 85, 7.0)])
     week12 = adam.filter(pl.col("study_day") == 85).row(0, named=True)
     assert (week12["baseline"], week12["change"], week12["percent_improvement"]) == (21.0, -14.0, 100 * 14 / 21)
 
 
+@pytest.mark.requirement("CLIN-ANA-02", "CLIN-RESP-01")
 def test_not_computable_improvements_carry_their_reason() -> None:
     zero = _adam([("S", "pasi", 1, 0.0), ("S", "pasi", 85, 2.0)]).row(1, named=True)
     assert (zero["percent_improvement"], zero["percent_improvement_reason"], zero["change"]) == (

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ subject_days = st.lists(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(subject_days, min_size=1, max_size=5))
+@pytest.mark.requirement("CLIN-ANA-02")
 def test_baseline_and_week12_agree(subjects: list[list[tuple[int, int]]]) -> None:
     rows = [
         (f"S{i}", FIRST + dt.timedelta(days=offset), tenths)

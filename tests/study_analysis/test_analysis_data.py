@@ -34,6 +34,7 @@ def test_the_read_writes_nothing_and_sees_only_permitted_sites(small: SmallStudy
         load_analysis_data(db, admin)
 
 
+@pytest.mark.requirement("REG-INTEG-07")
 def test_a_data_cut_is_read_as_taken_and_refused_once_changed(small: SmallStudy) -> None:
     db = small.setup.db
     manager = small.setup.user("dm.sun", "data-manager", None)

@@ -18,6 +18,7 @@ PROTOCOL = load_builtin("NCT03392311")
 FIRST = dt.date(2019, 7, 23)
 
 
+@pytest.mark.requirement("CLIN-ANA-01")
 def test_each_population_rule_on_both_sides() -> None:
     #          enrolled any_infusion any_treatment major primary_in_window
     facts = {

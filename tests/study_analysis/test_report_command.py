@@ -35,6 +35,7 @@ def _close(value: Any, expected: float) -> bool:
     return isinstance(value, int | float) and math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12)
 
 
+@pytest.mark.requirement("CLIN-ANA-02")
 def test_report_from_the_database_writes_hand_checked_endpoints(small: SmallStudy, db_url: str, tmp_path: Path) -> None:
     before = events(small.setup.db)
     out = tmp_path / "report"

@@ -83,6 +83,7 @@ def test_a_missing_browser_is_informational_and_never_fails_the_run(tmp_path: Pa
     assert check_chromium(tmp_path).ok
 
 
+@pytest.mark.requirement("REG-SYS-03")
 def test_without_a_database_every_check_needing_none_passes_exit_0() -> None:
     result = doctor("--json")
     assert result.exit_code == 0, result.stdout
@@ -103,6 +104,7 @@ def test_the_table_says_database_checks_were_skipped() -> None:
     assert "all required checks pass" in result.stdout
 
 
+@pytest.mark.requirement("REG-SYS-03")
 def test_a_study_database_passes_every_database_check(study: StudySetup, db_url: str) -> None:
     report = run_doctor(study.db)
     by_name = {check.name: check for check in report.checks}
@@ -115,6 +117,7 @@ def test_a_study_database_passes_every_database_check(study: StudySetup, db_url:
     assert json.loads(result.stdout)["ok"] is True
 
 
+@pytest.mark.requirement("REG-SYS-03", "REG-AUDIT-03")
 def test_a_tampered_audit_trail_fails_with_exit_1(study: StudySetup, db_url: str) -> None:
     with study.db.write_connection() as connection:
         if study.db.is_sqlite:
@@ -130,6 +133,7 @@ def test_a_tampered_audit_trail_fails_with_exit_1(study: StudySetup, db_url: str
     assert audit["detail"].startswith("broken at event 3:")
 
 
+@pytest.mark.requirement("REG-SYS-03")
 def test_an_empty_database_is_not_at_the_head_migration_exit_1(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).close()
