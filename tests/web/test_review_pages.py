@@ -3,14 +3,18 @@ answered and closed, SDV, the audit history, signing a visit, locks, and who may
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from dermtrial.services.forms import save_form
+from dermtrial.web import create_app
 from tests.conftest import NOW, PASSWORD
-from tests.web.conftest import Web, form_token, sign_in
+from tests.services.helpers import events
+from tests.web.conftest import Web, form_token, settings_for, sign_in
 
 
 def _visit(web: Web, code: str = "screening") -> int:
@@ -156,7 +160,27 @@ def test_the_report_page_is_for_readers_of_every_site(web: Web, browser: TestCli
         assert "DERMTRIAL_REPORT_DIR" in page.text  # the test app has no report folder
         assert statistician.get("/report/files/report.pdf").status_code == 404
         assert "Write the report" not in page.text  # nowhere to write it
-        run = _post(statistician, "/report", "/report/run", {"password": PASSWORD})
+        run = _post(statistician, "/report", "/report/run", {})
         assert (run.status_code, 'data-error-code="not-found"' in run.text) == (404, True)
-    refused = _post(browser, "/dashboard", "/report/run", {"password": PASSWORD})
+    refused = _post(browser, "/dashboard", "/report/run", {})
     assert refused.status_code == 403
+
+
+def test_the_report_is_written_from_the_page_in_the_server_as_the_signed_in_user(web: Web, tmp_path: Path) -> None:
+    """No subprocess and no password: the page calls services.study_report with the session's user."""
+    folder = tmp_path / "report"
+    url = web.study.db.url.render_as_string(hide_password=False)
+    app = create_app(settings_for(url, report_dir=str(folder)), database=web.study.db)
+    before = events(web.study.db)
+    with TestClient(app, base_url="http://testserver") as statistician:
+        sign_in(statistician, "stat")
+        page = statistician.get("/report")
+        assert "Write the report" in page.text
+        assert 'type="password"' not in page.text
+        run = _post(statistician, "/report", "/report/run", {})
+        assert (run.status_code, run.headers["location"]) == (303, "/report?ran=1")
+    new = [e["event_type"] for e in events(web.study.db)[len(before) :]]
+    assert new == ["login"]  # the page's own sign-in; writing the report records nothing
+    assert {p.name for p in folder.iterdir()} == {"endpoints.json", "report.html", "report.pdf", "figures"}
+    endpoints = json.loads((folder / "endpoints.json").read_text(encoding="utf-8"))
+    assert (endpoints["protocol"], endpoints["missing_data_rule"]) == ("NCT03392311", "observed")

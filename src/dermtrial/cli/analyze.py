@@ -7,8 +7,6 @@ writes nothing. Then it writes ``DIR/endpoints.json`` and the report (``report.h
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +25,7 @@ from dermtrial.protocol.builtin import builtin_ids, resolve
 from dermtrial.protocol.loader import validate_text
 from dermtrial.protocol.model import Protocol
 from dermtrial.reports.model import ReportInput
-from dermtrial.reports.render import write_report
+from dermtrial.reports.render import write_atomic, write_report
 
 ENDPOINTS_FILE = "endpoints.json"
 
@@ -48,18 +46,6 @@ def _protocol(id_or_file: str) -> Protocol:
     except NoTimepoint as exc:
         bad_usage(f"--protocol {id_or_file}: {exc}")
     return report.protocol
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory, so no reader sees half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _number(value: Any, digits: int = 1) -> str:
@@ -130,7 +116,7 @@ def analyze(
         analysis = analyse_pasi(assessments, protocol, missing_rule=rule)
         progress.update(task, description="Writing endpoints.json")
         out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / ENDPOINTS_FILE, endpoints_json_bytes(analysis.endpoints))
+        write_atomic(out / ENDPOINTS_FILE, endpoints_json_bytes(analysis.endpoints))
         progress.update(task, description="Writing the report (HTML, PDF, figures)")
         window = analysis.endpoints["window"]
         report = ReportInput(

@@ -9,8 +9,6 @@ overdue forms.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,39 +17,30 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from dermtrial import __version__
-from dermtrial.analysis import PasiAnalysis, analyse_pasi
+from dermtrial.analysis import PasiAnalysis
 from dermtrial.analysis.missing import check_rule
-from dermtrial.analysis.output import endpoints_json_bytes
 from dermtrial.analysis.populations import members
-from dermtrial.analysis.study_tables import StudyTables, derive_study_tables, labs_for_report, pasi_input
-from dermtrial.analysis.timepoints import NoTimepoint, window_for
+from dermtrial.analysis.study_tables import StudyTables
 from dermtrial.cli._common import EXIT_CHECK_FAILED, bad_usage, print_json, stderr, stdout
 from dermtrial.cli._store import AS_OPTION, DB_OPTION, database, run, signed_in
-from dermtrial.reports.model import DataCutInfo, ReportInput
-from dermtrial.reports.render import write_report
-from dermtrial.reports.study_sections import DataSource, study_methods, study_sections
-from dermtrial.services.analysis_data import AnalysisData, DataCutChanged, load_analysis_data
+from dermtrial.services.analysis_data import AnalysisData, DataCutChanged
 from dermtrial.services.missing_forms import missing_forms as missing_forms_service
+from dermtrial.services.study_report import ENDPOINTS_FILE as STUDY_ENDPOINTS_FILE
+from dermtrial.services.study_report import (
+    NoStudyWindow,
+    StudyReport,
+    write_report_of,
+    write_study_report,
+)
 from dermtrial.store import utc_now
+
+#: Where the report's endpoints go (read from here by ``dermtrial demo``).
+ENDPOINTS_FILE = STUDY_ENDPOINTS_FILE
 
 app = typer.Typer(
     help="The study report from the database (--out DIR), and other reports read from it (missing-forms).",
     no_args_is_help=True,
 )
-
-ENDPOINTS_FILE = "endpoints.json"
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` through a temporary file in the same directory, so that no reader sees half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _shown(value: Any) -> str:
@@ -100,62 +89,50 @@ def study_report(
         bad_usage(f"--missing: {exc}")
     if out.exists() and not out.is_dir():
         bad_usage(f"--out {out}: exists and is not a directory")
-    with database(db_url) as db, signed_in(db, username) as actor:
+    with (
+        database(db_url) as db,
+        signed_in(db, username) as actor,
+        Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as progress,
+    ):
+        task = progress.add_task("Reading the study data", total=None)
+
+        def step(description: str) -> None:
+            progress.update(task, description=description)
+
+        def write() -> StudyReport:
+            try:
+                return write_study_report(db, actor, out, missing_rule=rule, cut=cut, progress=step)
+            except NoStudyWindow as exc:
+                bad_usage(exc.problems[0].message)
+
         try:
-            data = run(lambda: load_analysis_data(db, actor, cut=cut))
+            written = run(write)
         except DataCutChanged as exc:
+            progress.stop()
             stderr.print(f"error: {exc}", markup=False)
             for line in exc.changes:
                 stderr.print(f"  {line}", markup=False)
             raise typer.Exit(EXIT_CHECK_FAILED) from None
-    _write(data, out, rule)
+    _print_written(written)
 
 
 def _write(data: AnalysisData, out: Path, rule: str) -> None:
-    protocol = data.protocol
+    """Write and print the report of ``data`` already read, as ``dermtrial report --out`` does (``dermtrial demo``)."""
     try:
-        window = window_for(protocol)
-    except NoTimepoint as exc:
-        bad_usage(f"the study's protocol {data.protocol_id}: {exc}")
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as progress:
-        task = progress.add_task("Deriving the study tables", total=None)
-        tables = derive_study_tables(
-            protocol=protocol, subjects=data.subjects, assessments=data.assessments, exposures=data.exposures,
-            deviations=data.deviations, adverse_events=data.adverse_events, relatedness=data.relatedness,
-            labs=data.labs,
-        )  # fmt: skip
-        progress.update(task, description="Computing the endpoints")
-        label = next((p.label for p in protocol.populations if p.id == tables.primary_population), None)
-        population = f"{tables.primary_population}: {label}" if label else tables.primary_population
-        analysis = analyse_pasi(
-            pasi_input(tables, data.assessments), protocol, missing_rule=rule, population=population
-        )
-        progress.update(task, description="Writing endpoints.json")
-        out.mkdir(parents=True, exist_ok=True)
-        _write_bytes(out / ENDPOINTS_FILE, endpoints_json_bytes(analysis.endpoints))
-        progress.update(task, description="Writing the report (HTML, PDF, figures)")
-        read = data.data_cut
-        cut = None if read is None else DataCutInfo(read.identifier, read.taken_at, read.snapshot_sha256)
-        report = ReportInput(
-            protocol_id=data.protocol_id,
-            protocol_version=data.protocol_version,
-            protocol_title=data.title,
-            source="study database, live data" if cut is None else f"study database, data cut {cut.identifier}",
-            endpoints=analysis.endpoints,
-            pasi=analysis.pasi,
-            software_version=__version__,
-            sections=study_sections(tables, protocol, DataSource(data.sites, cut)),
-            labs=labs_for_report(data.labs, tables),
-            data_cut=cut,
-            methods=(*analysis.methods, *study_methods(tables)),
-            week12_window=(window.first_study_day, window.last_study_day),
-        )
-        files = write_report(out, report)
-    _summary(analysis, tables, data)
-    written = f"{out / ENDPOINTS_FILE}, {files.html}, {files.pdf} and {len(files.figures)} figures"
-    stdout.print(f"Wrote {written}", markup=False)
-    where = "live data" if cut is None else f"data cut {cut.identifier} (sha256 {cut.snapshot_sha256})"
-    stdout.print(f"dermtrial {__version__}; {where}; data SHA-256 {analysis.endpoints['data_sha256']}", markup=False)
+        written = write_report_of(data, out, missing_rule=rule)
+    except NoStudyWindow as exc:
+        bad_usage(exc.problems[0].message)
+    _print_written(written)
+
+
+def _print_written(written: StudyReport) -> None:
+    _summary(written.analysis, written.tables, written.data)
+    files = written.files
+    stdout.print(f"Wrote {written.endpoints}, {files.html}, {files.pdf} and {len(files.figures)} figures", markup=False)
+    read = written.data.data_cut
+    where = "live data" if read is None else f"data cut {read.identifier} (sha256 {read.snapshot_sha256})"
+    sha = written.analysis.endpoints["data_sha256"]
+    stdout.print(f"dermtrial {__version__}; {where}; data SHA-256 {sha}", markup=False)
 
 
 @app.command("missing-forms")

@@ -7,6 +7,7 @@ only when all of them are ready, so a failure leaves no half-written report behi
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +26,21 @@ class ReportFiles:
     html: Path
     pdf: Path
     figures: tuple[Path, ...]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory, so that no reader sees half a file.
+
+    Used for ``endpoints.json`` by both report paths (``dermtrial analyze`` and the study report service).
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_report(out_dir: Path, report: ReportInput) -> ReportFiles:

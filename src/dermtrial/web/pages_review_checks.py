@@ -8,9 +8,6 @@ Included by :mod:`dermtrial.web.pages_review`.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +19,7 @@ from dermtrial.errors import DermtrialError
 from dermtrial.services import locks, queries, review_reads, sdv, signatures
 from dermtrial.services.errors import AuthenticationFailed, Conflict
 from dermtrial.services.overview import get_form, subject_visits
+from dermtrial.services.study_report import write_study_report
 from dermtrial.store import utc_now
 from dermtrial.web.context import app_state
 from dermtrial.web.errors import WebError, from_error
@@ -198,10 +196,8 @@ def _report_folder(request: Request) -> Path | None:
     return Path(folder) if folder else None
 
 
-#: One report written at a time by this server (the command replaces the files in the folder).
+#: One report written at a time by this server (each run replaces the files in the folder).
 _WRITING = threading.Lock()
-#: ``dermtrial report`` as the installed console script would run it, with this interpreter.
-REPORT_COMMAND = (sys.executable, "-c", "from dermtrial.cli import main; main()", "report")
 
 
 def _report_context(request: Request, **extra: Any) -> dict[str, Any]:
@@ -226,11 +222,12 @@ def report_page(request: Request, session: PageSession) -> HTMLResponse:
 
 
 @router.post("/report/run", dependencies=CSRF)
-def report_run(request: Request, session: PageSession, password: Annotated[str, Form(max_length=256)]) -> Response:
-    """Write the report again from the live data: ``dermtrial report --out`` run as the user (password re-entered).
+def report_run(request: Request, session: PageSession) -> Response:
+    """Write the report again from the live data, as the signed-in user (``services.study_report``, as the CLI does).
 
-    The command signs the user in (audited), checks their permission and replaces the files only when all are
-    written; its refusal is shown on the page.
+    No password is asked again: writing the report signs nothing and changes no study data; the session already
+    says who asks, and the service checks their permission. The files are replaced only when all are written; a
+    refusal is shown on the page.
     """
     state = app_state(request)
     review_reads.require_study_wide_read(state.db, session.actor)
@@ -240,17 +237,12 @@ def report_run(request: Request, session: PageSession, password: Annotated[str, 
     if not _WRITING.acquire(blocking=False):
         raise WebError(409, "a report is being written now; open the page again in a minute", field="report")
     try:
-        env = {**os.environ, "DERMTRIAL_USER": session.actor.username, "DERMTRIAL_PASSWORD": password}
-        command = [*REPORT_COMMAND, "--db", state.settings.database_url, "--out", str(folder)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
+        write_study_report(state.db, session.actor, folder, now=utc_now())
+    except DermtrialError as exc:
+        error, status = _error(exc)
+        return render(request, "report.html", _report_context(request, error=error), session=session, status=status)
     finally:
         _WRITING.release()
-    if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        message = next((line for line in lines if line.startswith("error")), lines[-1] if lines else "failed")
-        status = 401 if "password" in message.lower() else 422
-        error = {"status": status, "code": "unauthenticated" if status == 401 else "report-failed", "message": message}
-        return render(request, "report.html", _report_context(request, error=error), session=session, status=status)
     return RedirectResponse("/report?ran=1", status_code=303)
 
 
