@@ -21,7 +21,7 @@ REGENERATE = "make validation"
 
 
 @dataclass(frozen=True)
-class TestGroup:
+class CaseGroup:
     """One test function and the outcomes of its cases (parametrizations) in the run."""
 
     function: str
@@ -49,19 +49,19 @@ def function_of(nodeid: str) -> str:
     return nodeid.split("[", 1)[0]
 
 
-def tests_by_requirement(tests: list[dict[str, Any]]) -> dict[str, list[TestGroup]]:
+def groups_by_requirement(tests: list[dict[str, Any]]) -> dict[str, list[CaseGroup]]:
     """Requirement id -> the test functions marked with it, in run order, each with its cases' outcomes."""
     cases: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for test in tests:
         for ident in test.get("requirements", []):
             cases[ident][function_of(test["nodeid"])].append(test["outcome"])
     return {
-        ident: [TestGroup(function, tuple(outcomes)) for function, outcomes in groups.items()]
+        ident: [CaseGroup(function, tuple(outcomes)) for function, outcomes in groups.items()]
         for ident, groups in cases.items()
     }
 
 
-def verdict(groups: list[TestGroup]) -> str:
+def verdict(groups: list[CaseGroup]) -> str:
     """PROVED, FAILED, NOT PROVED or NO TEST (see the module docstring)."""
     if not groups:
         return "NO TEST"
@@ -86,7 +86,7 @@ def _run_line(record: dict[str, Any]) -> str:
 
 def render_traceability(catalogue: list[Requirement], record: dict[str, Any]) -> str:
     """``traceability.md``: every requirement with its statement, source, tests and their outcome in this run."""
-    by_requirement = tests_by_requirement(record["tests"])
+    by_requirement = groups_by_requirement(record["tests"])
     verdicts = {req.id: verdict(by_requirement.get(req.id, [])) for req in catalogue}
     counts = Counter(verdicts.values())
     known = {req.id for req in catalogue}
@@ -208,7 +208,7 @@ def write_pack(
     }
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
-    by_requirement = tests_by_requirement(record["tests"])
+    by_requirement = groups_by_requirement(record["tests"])
     return dict(Counter(verdict(by_requirement.get(req.id, [])) for req in catalogue))
 
 

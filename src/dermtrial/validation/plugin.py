@@ -90,8 +90,9 @@ class _Recorder:
             return
         self.outcomes[nodeid] = outcome
         if report.failed:
-            text = str(report.longrepr or "").strip().splitlines()
-            self.reasons[nodeid] = next((line.strip() for line in reversed(text) if line.strip()), "")[:300]
+            crash = getattr(report.longrepr, "reprcrash", None)
+            text = str(getattr(crash, "message", None) or report.longrepr or "").strip()
+            self.reasons[nodeid] = " ".join(text.split())[:300]
 
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         """Write the record (through a temporary file, so a reader never sees half of it)."""
