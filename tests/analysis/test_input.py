@@ -87,6 +87,18 @@ def test_pasi_edges_inside_the_range_are_accepted(tmp_path: Path, value: str) ->
     assert read_assessments_csv(path)["pasi_tenths"].to_list() == [round(float(value) * 10)]
 
 
+@pytest.mark.parametrize(("value", "tenths"), [("+5", 50), (".5", 5), ("+.5", 5), ("-0", 0), ("5.", 50), ("0072", 720)])
+def test_rarer_spellings_of_a_valid_pasi_are_read_exactly_among_usual_rows(
+    tmp_path: Path, value: str, tenths: int
+) -> None:
+    # These cells miss the fast pattern; they must be read exactly (not crash, not be refused), in their row.
+    rows = [("S01", "2019-08-01", "2019-07-30", "12.3"), ("S01", "2019-08-01", "2019-08-01", value)]
+    rows.append(("S02", "", "2019-07-30", "20"))
+    frame = read_assessments_csv(write_csv(tmp_path / "rare.csv", rows))
+    assert frame["pasi_tenths"].to_list() == [123, tenths, 200]
+    assert frame["subject"].to_list() == ["S01", "S01", "S02"]
+
+
 @pytest.mark.parametrize("value", ["2019-02-30", "2019-8-1", "01/08/2019", "2019-08-01T10:00", "yesterday"])
 def test_unparseable_dates_are_refused_in_either_date_column(tmp_path: Path, value: str) -> None:
     path = write_csv(tmp_path / "d.csv", [("S01", value, "2019-08-01", "10"), ("S02", "2019-08-01", value, "10")])

@@ -253,6 +253,7 @@ def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
         "assessment_date",
         "{} is not a date: expected YYYY-MM-DD (every row is one assessment and needs its date)",
     )
+    unusual: dict[int, int] = {}  # line → tenths of a valid PASI written in a rarer form (+5, .5, 5e0 is refused)
     for line, value in (
         parsed.filter(pl.col("pasi_tenths").is_null() | (pl.col("pasi_tenths") > PASI_MAX_TENTHS))
         .select("line", "pasi")
@@ -266,10 +267,21 @@ def _check(raw: pl.DataFrame, source: str) -> pl.DataFrame:
         )
         if message is not None:
             problems.append(Problem(("pasi",), message, source, line, value=value))
+        else:
+            unusual[line] = int(Decimal(value) * 10)
     problems += _consistency_problems(parsed.filter(pl.col("subject") != ""), source)
     if problems:
         raise AnalysisInputError(sort_problems(problems))
-    if parsed.filter(pl.col("pasi_tenths").is_null()).height:  # pragma: no cover - every such cell was refused
+    if unusual:
+        fixed = pl.DataFrame(
+            {"line": list(unusual), "fixed": list(unusual.values())}, schema={"line": pl.Int64, "fixed": pl.Int64}
+        )
+        typed = (
+            parsed.join(fixed, on="line", how="left", maintain_order="left")
+            .with_columns(pasi_tenths=pl.coalesce("pasi_tenths", "fixed"))
+            .select(typed.columns)
+        )
+    if typed.filter(pl.col("pasi_tenths").is_null()).height:  # pragma: no cover - every such cell was refused
         raise AssertionError("unparsed PASI cell")
     return typed
 
