@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +111,7 @@ def _open(page: Page, link: str, url: str) -> None:
         page.goto(url)
 
 
-def _pasi(values: dict[str, tuple[int, ...]]) -> str:
+def _pasi(values: Mapping[str, tuple[int, ...]]) -> str:
     """The score the instrument gives for the regions entered so far, as the page shows it."""
     items = {region: dict(zip(SIGNS, v, strict=True)) for region, v in values.items()}
     return f"{score_pasi(PasiItems.model_validate(items)).value:.1f}"
@@ -237,8 +237,25 @@ def _walk(walk: Walk, site: Site) -> None:
     nurse.get_by_text("Saved.").wait_for()
     assert "2019-08-06 00:30 UTC" in nurse.get_by_role("table").first.inner_text()  # 08:30 in Guangzhou + 24 h
     walk.shot(nurse, "adverse-event")
+    event_page = nurse.url.split("?", 1)[0]
 
-    # 9. The monitor raises a query on one PASI item, from the form's review page
+    # 9. The investigator assesses the relatedness to each study product
+    pi.goto(f"{url}/subjects/{subject_id}/visits/{visit_id}")
+    _open(pi, "Adverse events of the subject", f"{url}/subjects/{subject_id}/adverse-events")
+    pi.get_by_role("link", name="Skin infection").click()
+    pi.wait_for_url(event_page + "*")
+    pi.get_by_label("Relatedness to adipose-derived multipotent mesenchymal stem cells").select_option("UNLIKELY")
+    pi.get_by_label("Relatedness to Calcipotriol ointment").select_option("NOT_RELATED")
+    pi.get_by_label("Reason for the change").fill("Causality assessed by the investigator.")
+    pi.get_by_role("button", name="Save the adverse event").click()
+    pi.get_by_text("Saved.").wait_for()
+    pi.get_by_role("link", name="Adverse events of the subject").click()
+    events = pi.get_by_role("table").inner_text()
+    assert "cellulitis of the left leg" in events
+    assert "UNLIKELY" in events
+    walk.shot(pi, "adverse-events")
+
+    # 10. The monitor raises a query on one PASI item, from the form's review page
     mon = walk.tab("mon")
     _open(mon, "Signatures and locks of the visit", f"{url}/subjects/{subject_id}/visits/{visit_id}/sign")
     mon.get_by_role("link", name="PASI", exact=True).click()
@@ -250,7 +267,7 @@ def _walk(walk: Walk, site: Site) -> None:
     mon.locator("#item-trunk\\.area").get_by_text("query open").wait_for()
     walk.shot(mon, "query-raised")
 
-    # 10. The coordinator answers it (menu Queries)
+    # 11. The coordinator answers it (menu Queries)
     nurse.get_by_role("link", name="Queries").click()
     card = nurse.locator("section[data-query]").filter(has_text="please confirm against the body chart")
     assert card.count() == 1
@@ -259,7 +276,7 @@ def _walk(walk: Walk, site: Site) -> None:
     card.get_by_role("button", name="Answer").click()
     nurse.wait_for_url(f"{url}/queries?status=open")
 
-    # 11. The monitor closes it
+    # 12. The monitor closes it
     mon.goto(f"{url}/queries?status=answered")
     card = mon.locator("section[data-query]").filter(has_text="please confirm against the body chart")
     assert "the body chart shows 55 %" in card.inner_text()
@@ -270,7 +287,7 @@ def _walk(walk: Walk, site: Site) -> None:
     assert "Thank you, resolved." in closed.inner_text()
     walk.shot(mon, "query-closed")
 
-    # 12. Source data verification: the monitor opens the form from the query and verifies it
+    # 13. Source data verification: the monitor opens the form from the query and verifies it
     closed.get_by_role("link").first.click()
     mon.get_by_role("heading", name="Review of form PASI").wait_for()
     mon.get_by_role("button", name="Verify the whole form").click()
@@ -278,7 +295,7 @@ def _walk(walk: Walk, site: Site) -> None:
     assert mon.locator("#item-trunk\\.area").get_by_text("verified", exact=True).is_visible()
     walk.shot(mon, "sdv")
 
-    # 13. The investigator signs the visit
+    # 14. The investigator signs the visit
     pi.goto(f"{url}/subjects/{subject_id}/visits/{visit_id}")
     _open(pi, "Signatures and locks of the visit", f"{url}/subjects/{subject_id}/visits/{visit_id}/sign")
     assert pi.get_by_text("I approve these data as correct and complete").is_visible()
@@ -288,7 +305,7 @@ def _walk(walk: Walk, site: Site) -> None:
     assert "Signed by Dr.Wang (dr.wang), approved" in pi.get_by_role("table").inner_text()
     walk.shot(pi, "visit-signed")
 
-    # 14. The study report (data manager): written from the page by `dermtrial report`, then opened
+    # 15. The study report (data manager): written from the page by `dermtrial report`, then opened
     lead = walk.tab("lead")
     _open(lead, "Study report", f"{url}/report")
     assert lead.get_by_text("The report has not been run yet.").is_visible()
@@ -302,3 +319,10 @@ def _walk(walk: Walk, site: Site) -> None:
     assert lead.get_by_role("link", name="report.pdf").is_visible()
     assert (site.report / "endpoints.json").is_file()
     walk.shot(lead, "report")
+
+    # 16. Back on the dashboard (coordinator): one enrolled, the event by grade, the visits overdue
+    nurse.get_by_role("link", name="Dashboard").click()
+    nurse.wait_for_url(f"{url}/dashboard")
+    assert nurse.get_by_text("1 of 8 enrolled (12 %)").is_visible()
+    assert nurse.get_by_test_id("open-queries").inner_text() == "0"
+    walk.shot(nurse, "dashboard-after")
