@@ -187,3 +187,31 @@ def test_a_file_that_is_not_a_database_is_refused_unchanged(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert f"--db sqlite:///{path}: cannot open the database (file is not a database)" in result.stderr  # type: ignore[attr-defined]
     assert path.read_bytes() == before
+
+
+def test_ctrl_c_while_building_leaves_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    command = [sys.executable, "-c", "from dermtrial.cli import main; main()", "demo", "--no-serve"]
+    url = f"sqlite:///{folder / 'demo.sqlite'}"
+    process = subprocess.Popen(
+        [*command, "--db", url, "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # until the demo database is being built beside its place
+            if list(folder.glob(".demo.sqlite.*.tmp")) or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode != 0
+    assert list(folder.iterdir()) == []  # neither the database nor its temporary file
+    assert not (tmp_path / "out").exists()
