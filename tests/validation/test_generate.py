@@ -14,6 +14,7 @@ import pytest
 from dermtrial.validation.__main__ import main
 from dermtrial.validation.catalogue import Requirement
 from dermtrial.validation.generate import (
+    describe_selection,
     groups_by_requirement,
     render_installation,
     render_test_results,
@@ -95,6 +96,18 @@ def test_the_matrix_flags_a_requirement_without_a_test_a_failure_and_an_unknown_
     assert "- source: 21 CFR 11.10(e)" in section
     assert "  - `tests/s/test_audit.py::test_a`: failed (1 of 2 cases passed)" in section
     assert page.index("## Clinical rules") < page.index("### CLIN-ZUNG-01") < page.index("## Regulatory controls")
+
+
+def test_a_subset_run_says_so_and_the_whole_suite_says_so() -> None:
+    assert describe_selection(record(TESTS)) == "the whole suite"
+    whole = dict(record(TESTS), selection={"paths": ["tests"], "testpaths": ["tests"], "markexpr": "", "keyword": ""})
+    assert describe_selection(whole) == "the whole suite"
+    subset = dict(whole, selection={"paths": ["tests/safety"], "testpaths": ["tests"], "markexpr": "requirement"})
+    assert describe_selection(subset) == "a SUBSET of the suite (-m 'requirement', tests/safety)"
+    assert "Tests run: **a SUBSET of the suite (-m 'requirement', tests/safety)**." in render_traceability(
+        CATALOGUE, subset
+    )
+    assert "| tests run | a SUBSET of the suite" in render_test_results(subset)
 
 
 def test_a_complete_run_says_none_is_missing() -> None:
@@ -208,6 +221,7 @@ def test_the_plugin_records_outcomes_and_markers_of_a_real_pytest_run(tmp_path: 
     assert "two is not one" in rows["test_synthetic.py::test_one_case_fails[2]"]["reason"]
     assert "fixture broke" in rows["test_synthetic.py::test_setup_error"]["reason"]
     assert body["exit_status"] == 1
+    assert body["selection"]["paths"] == ["test_synthetic.py"]
     assert body["machine"]["cpus"] >= 1
     assert body["versions"]["dermtrial"]
     assert not list(tmp_path.glob("*.partial"))

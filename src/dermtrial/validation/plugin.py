@@ -62,6 +62,7 @@ class _Recorder:
         self.outcomes: dict[str, str] = {}
         self.durations: dict[str, float] = {}
         self.reasons: dict[str, str] = {}
+        self.selection: dict[str, Any] = {}
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note each selected test's requirement ids."""
@@ -111,6 +112,7 @@ class _Recorder:
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "command": ["pytest", *self.args],
             "exit_status": int(exitstatus),
+            "selection": self.selection,
             "machine": machine(),
             "versions": versions(),
             "tests": tests,
@@ -125,4 +127,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the recorder when ``--requirements-json`` is given."""
     target = config.getoption(OPTION)
     if target:
-        config.pluginmanager.register(_Recorder(Path(target), list(config.invocation_params.args)), "dermtrial-trace")
+        recorder = _Recorder(Path(target), list(config.invocation_params.args))
+        recorder.selection = {
+            "paths": [str(arg) for arg in config.args],
+            "testpaths": [str(path) for path in config.getini("testpaths")],
+            "markexpr": config.getoption("markexpr", "") or "",
+            "keyword": config.getoption("keyword", "") or "",
+        }
+        config.pluginmanager.register(recorder, "dermtrial-trace")
