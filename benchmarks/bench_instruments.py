@@ -1,6 +1,6 @@
 """Benchmark: exact PASI scoring of a large batch against a naive float implementation, in the same run.
 
-    .venv/bin/python benchmarks/bench_instruments.py [--records 1000000] [--rounds 3] [--output PATH]
+    .venv/bin/python benchmarks/bench_instruments.py [--records 1000000] [--rounds 3] [--smoke] [--output PATH]
 
 Both implementations score the same pre-generated rows (16 whole numbers: erythema, induration, desquamation and
 area score for head, upper limbs, trunk and lower limbs); generating the rows is not timed. The exact scorer is
@@ -20,11 +20,7 @@ reports the rate of the full validated path (strict pydantic model → ``score_p
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
-import sys
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -33,6 +29,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from benchlib import load_average, machine, write
 from dermtrial.instruments.pasi import PasiItems, pasi_tenths, score_pasi
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_instruments.json"
@@ -90,19 +87,9 @@ def _validated_rate(rows: list[Row]) -> float:
     return len(rows) / (time.perf_counter() - start)
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    return {
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-
-
 def run(records: int = 1_000_000, rounds: int = 3, sample: int = 20_000, show_progress: bool = True) -> dict[str, Any]:
     """Measure and return the result object (does not write it)."""
+    load_start = load_average()
     rows = make_rows(records)
     # Correctness first, outside the timing: the exact scorer agrees with the float one once rounded to tenths.
     disagreements = sum(1 for row in rows if pasi_tenths(row) != round(naive_float_pasi(row) * 10))
@@ -127,6 +114,7 @@ def run(records: int = 1_000_000, rounds: int = 3, sample: int = 20_000, show_pr
         "unit": "records/s",
         "goal": f"ratio <= {GOAL_RATIO}",
         "goal_met": exact / naive <= GOAL_RATIO,
+        "scale": records,
         "records": records,
         "rounds": rounds,
         "exact_seconds": round(exact, 4),
@@ -138,7 +126,7 @@ def run(records: int = 1_000_000, rounds: int = 3, sample: int = 20_000, show_pr
         "rows_where_float_total_is_not_one_decimal": not_one_decimal,
         "rows_checked_for_one_decimal": min(records, 100_000),
         "disagreements_after_rounding": disagreements,
-        "machine": machine(),
+        "machine": machine(load_start),
     }
 
 
@@ -146,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: figures mean nothing")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    result = run(records=args.records, rounds=args.rounds)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.smoke:
+        args.records, args.rounds = 10_000, 1
+    result = run(records=args.records, rounds=args.rounds, sample=min(20_000, args.records))
+    write(args.output, result)
     print(
         f"PASI, {result['records']:,} records: exact {result['value']:,} records/s, naive float "
         f"{result['baseline']:,} records/s, ratio {result['ratio']} (goal <= {GOAL_RATIO}: "

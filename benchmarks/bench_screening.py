@@ -1,6 +1,6 @@
 """Benchmark: screening 1,000,000 synthetic candidates from a Parquet file against a hand-written polars baseline.
 
-    .venv/bin/python benchmarks/bench_screening.py [--candidates 1000000] [--rounds 5] [--output PATH]
+    .venv/bin/python benchmarks/bench_screening.py [--candidates 1000000] [--rounds 5] [--smoke] [--output PATH]
 
 The candidates (NCT03392311 screening table: dates, scores, eight lab tests in SI or site units with reference ranges,
 last uses, facts, half of them with investigator attestations) are generated with polars, written to a Parquet file in
@@ -27,11 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
-import platform
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,6 +36,7 @@ from typing import Any
 
 import polars as pl
 
+from benchlib import load_average, machine, write
 from dermtrial.eligibility import compile_criteria, screen_frame
 from dermtrial.protocol import Protocol, load_builtin
 
@@ -191,21 +188,9 @@ def _disagreements(engine: pl.DataFrame, baseline: pl.DataFrame, protocol: Proto
     return count
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on (the fields of bench_instruments.py, plus the load of the machine: other
-    processes share the CPUs, and both engine and baseline are measured under the same load)."""
-    return {
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def run(candidates: int = 1_000_000, rounds: int = 5) -> dict[str, Any]:
     """Measure and return the result object (does not write it)."""
+    load_start = load_average()
     protocol = load_builtin("NCT03392311")
     criteria = compile_criteria(protocol)
     with tempfile.TemporaryDirectory() as folder:
@@ -238,6 +223,7 @@ def run(candidates: int = 1_000_000, rounds: int = 5) -> dict[str, Any]:
         "unit": "candidates/s",
         "goal": f"ratio >= {GOAL_RATIO} and peak memory < {GOAL_PEAK_MB} MB",
         "goal_met": baseline / engine >= GOAL_RATIO and peak_mb < GOAL_PEAK_MB,
+        "scale": candidates,
         "candidates": candidates,
         "rounds": rounds,
         "engine_seconds": round(engine, 4),
@@ -248,7 +234,7 @@ def run(candidates: int = 1_000_000, rounds: int = 5) -> dict[str, Any]:
         "criteria_baseline": len(COMPUTED),
         "verdicts": {row["verdict"]: row["count"] for row in verdicts.iter_rows(named=True)},
         "disagreements": _disagreements(engine_out, baseline_out, protocol),
-        "machine": machine(),
+        "machine": machine(load_start),
     }
 
 
@@ -256,11 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--candidates", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: figures mean nothing")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.candidates, args.rounds = 2_000, 1
     result = run(candidates=args.candidates, rounds=args.rounds)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write(args.output, result)
     print(
         f"Screening, {result['candidates']:,} candidates from Parquet: engine {result['value']:,} candidates/s, "
         f"hand-written polars {result['baseline']:,} candidates/s, ratio {result['ratio']} (goal >= {GOAL_RATIO}); "

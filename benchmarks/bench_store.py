@@ -1,7 +1,8 @@
 """Benchmark: saves of one assessment form with its audit event per second, through the service layer, on SQLite and
 PostgreSQL, against a raw ``sqlite3`` baseline doing the same inserts with the same durability, in the same run.
 
-    .venv/bin/python benchmarks/bench_store.py [--saves 1500] [--per-writer 40] [--rounds 3] [--no-pg] [--output PATH]
+    .venv/bin/python benchmarks/bench_store.py [--saves 1500] [--per-writer 40] [--rounds 3] [--subjects 1000]
+        [--no-pg] [--smoke] [--output PATH]
 
 One save is :func:`dermtrial.services.forms.save_form` entering a complete PASI form (16 items, scored by the
 instrument): permission and site check, lock check, protocol check, the insert, one audit event hash-chained behind
@@ -14,7 +15,8 @@ latency is per save, p50 and p99 over every save. Each configuration runs in ``-
 the service layer alternating; the rate reported is the best round's (the one least disturbed by other load on the
 machine), every round's rate and the CPU time per save are kept beside it. PostgreSQL runs on the server named by
 ``DERMTRIAL_BENCH_PG`` (default ``DERMTRIAL_TEST_PG``, then 127.0.0.1:5432), in a database made and dropped by the run.
-Setup (users, study, subjects; argon2 hashing) is not timed.
+Setup (users, study, ``--subjects`` subjects, 1,000 by default: the study of a large phase 3, added in one unit of
+work; argon2 hashing) is not timed. ``--smoke`` runs a tiny size that only shows everything works.
 
 Writes ``benchmarks/results/bench_store.json``::
 
@@ -32,11 +34,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import secrets
 import sqlite3
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -48,6 +48,7 @@ from typing import Any
 import psycopg
 from rich.progress import Progress
 
+from benchlib import load_average, machine, write
 from dermtrial.services import Actor, unit_of_work
 from dermtrial.services.accounts import add_user, init_database
 from dermtrial.services.auth import login
@@ -71,18 +72,6 @@ PASI = {
     for region in ("head", "upper_limbs", "trunk", "lower_limbs")
     for sign, value in (("erythema", 2), ("induration", 1), ("desquamation", 1), ("area", 3))
 }
-
-
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    return {
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "sqlite": sqlite3.sqlite_version,
-    }
 
 
 def set_up(db: Database, subjects: int) -> tuple[Actor, list[int]]:
@@ -231,17 +220,24 @@ def _pg_drop(name: str) -> None:
 
 
 def run(
-    saves: int, per_writer: int, rounds: int = 3, use_pg: bool = True, show_progress: bool = True
+    saves: int,
+    per_writer: int,
+    rounds: int = 3,
+    use_pg: bool = True,
+    show_progress: bool = True,
+    study_subjects: int = 1000,
 ) -> dict[str, Any]:
     """Measure every configuration and return the result object (does not write it)."""
+    load_start = load_average()
+    study_subjects = max(study_subjects, max(WRITERS))
     runs: dict[str, dict[str, Any]] = {}
     steps = 2 * len(WRITERS) + (len(WRITERS) if use_pg else 0)
     with tempfile.TemporaryDirectory() as tmp, Progress(disable=not show_progress, transient=True) as progress:
         task = progress.add_task("store benchmark", total=steps)
         service_db = Database(f"sqlite:///{Path(tmp) / 'service.db'}")
         raw_db = Database(f"sqlite:///{Path(tmp) / 'raw.db'}")
-        actor, subjects = set_up(service_db, max(WRITERS))
-        _, raw_subjects = set_up(raw_db, max(WRITERS))
+        actor, subjects = set_up(service_db, study_subjects)
+        _, raw_subjects = set_up(raw_db, study_subjects)
         raw_db.dispose()
         raw = RawSqlite(Path(tmp) / "raw.db", raw_subjects)
         service = service_saver(service_db, actor, subjects)
@@ -262,7 +258,7 @@ def run(
         if name is not None:
             pg = Database(f"{PG_SERVER}/{name}")
             try:
-                actor, subjects = set_up(pg, max(WRITERS))
+                actor, subjects = set_up(pg, study_subjects)
                 saver = service_saver(pg, actor, subjects)
                 runs["postgresql-service"] = {}
                 for writers in WRITERS:
@@ -282,6 +278,8 @@ def run(
         "baseline": baseline,
         "ratio": round(value / baseline, 3),
         "unit": "saves/s",
+        "scale": study_subjects,
+        "scale_means": "subjects in the study written to",
         "goal": f"ratio >= {GOAL_RATIO}; service p99 < {GOAL_TAIL} x p50 at 32 writers",
         "goal_met": value / baseline >= GOAL_RATIO and all(tail < GOAL_TAIL for tail in tails.values()),
         "ratio_32_writers": round(
@@ -295,7 +293,7 @@ def run(
         "p99_over_p50_at_32": tails,
         "postgresql": "measured" if "postgresql-service" in runs else f"skipped: no server at {PG_SERVER}",
         "runs": runs,
-        "machine": machine() | {"load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine(load_start, sqlite=sqlite3.sqlite_version),
     }
 
 
@@ -304,12 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--saves", type=int, default=1500, help="saves with one writer")
     parser.add_argument("--per-writer", type=int, default=40, help="saves per writer with 32 writers")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, alternating baseline and service")
+    parser.add_argument("--subjects", type=int, default=1000, help="subjects in each study (at least 32)")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: figures mean nothing")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    result = run(args.saves, args.per_writer, rounds=args.rounds, use_pg=not args.no_pg)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.smoke:
+        args.saves, args.per_writer, args.rounds, args.subjects = 6, 1, 1, 32
+    result = run(args.saves, args.per_writer, rounds=args.rounds, use_pg=not args.no_pg, study_subjects=args.subjects)
+    write(args.output, result)
     for engine, by in result["runs"].items():
         for writers, figures in by.items():
             print(
