@@ -41,8 +41,11 @@ Writes ``benchmarks/results/bench_analysis.json``::
      "ratio": value / baseline, "unit": "s", "peak_rss_mb": {...}, "steps_seconds": {...}, "report_seconds": ...,
      "databases": {...}, "machine": {...}, ...}
 
+**Scales** (issue 11): the headline is the registry of ``--subjects`` (50,000); the same CSV comparison is also
+run at 8 subjects (the trial) and 1,000 (a large phase 3), each with its own baseline, under ``scales``.
+
 Goal (issue 9): ``ratio`` ≤ 3 and the peak memory of the dermtrial path under 2 GB. ``--smoke`` runs everything at
-a tiny size (200 subjects, 4 simulated candidates, one round) to show it works; its figures mean nothing.
+a tiny size (200 and 8 subjects, 4 simulated candidates, one round) to show it works; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -50,7 +53,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import secrets
 import sqlite3
 import subprocess
@@ -64,6 +66,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from benchlib import load_average, machine, write
 from dermtrial import __version__
 from dermtrial.analysis import PasiAnalysis, analyse_pasi
 from dermtrial.analysis.input import read_assessments_csv
@@ -190,6 +193,29 @@ def disagreements(analysis: PasiAnalysis, bare: pl.DataFrame) -> int:
         else:
             count += abs(value - other) > 1e-9 * max(1.0, abs(value))
     return count
+
+
+def csv_scale(subjects: int, rounds: int, protocol: Protocol, folder: Path) -> dict[str, Any]:
+    """The CSV comparison alone at ``subjects`` subjects: best seconds of dermtrial and of the bare group-by."""
+    path = folder / f"assessments-{subjects}.csv"
+    make_assessments(subjects).write_csv(path)
+    window = window_for(protocol)
+    seconds = _best(
+        rounds,
+        {
+            "dermtrial": lambda: _seconds(lambda: dermtrial_csv(path, protocol)),
+            "bare_polars": lambda: _seconds(lambda: bare_polars(path, window)),
+        },
+    )
+    value, baseline = min(seconds["dermtrial"]), min(seconds["bare_polars"])
+    return {"subjects": subjects, "value": round(value, 4), "baseline": round(baseline, 4),
+            "ratio": round(value / baseline, 2), "unit": "s"}  # fmt: skip
+
+
+def _seconds(step: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    step()
+    return time.perf_counter() - began
 
 
 def _best(rounds: int, measured: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
@@ -320,25 +346,12 @@ def _pg_drop(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on, with the load of the shared machine."""
-    return {
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "polars": pl.__version__,
-        "sqlite": sqlite3.sqlite_version,
-        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def run(
     subjects: int = 50_000,
     rounds: int = 3,
     db_subjects: int = 200,
     *,
+    scales: tuple[int, ...] = (8, 1000),
     use_db: bool = True,
     use_pg: bool = True,
     report: bool = True,
@@ -346,7 +359,7 @@ def run(
     """Measure everything and return the result object (does not write it)."""
     protocol = load_builtin(PROTOCOL)
     window = window_for(protocol)
-    load_before = [round(x, 2) for x in os.getloadavg()]
+    load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp:
         path = Path(tmp) / "assessments.csv"
         make_assessments(subjects).write_csv(path)
@@ -371,6 +384,7 @@ def run(
         rendered = report_seconds(analysis, protocol, Path(tmp) / "report") if report else None
         print(f"CSV: dermtrial {min(seconds['dermtrial']):.3f} s, bare polars {min(seconds['bare_polars']):.3f} s, "
               f"peak {peaks}, report {rendered} s", flush=True)  # fmt: skip
+        by_scale = {str(n): csv_scale(n, rounds, protocol, Path(tmp)) for n in scales if n != subjects}
         databases: dict[str, Any] = {}
         if use_db:
             databases["sqlite"] = database_run(f"sqlite:///{Path(tmp) / 'study.db'}", db_subjects, rounds)
@@ -392,6 +406,17 @@ def run(
         "unit": "s",
         "goal": f"ratio <= {GOAL_RATIO} and peak memory of the dermtrial path < {GOAL_PEAK_MB} MB",
         "goal_met": value / baseline <= GOAL_RATIO and peaks["dermtrial"]["peak_mb"] < GOAL_PEAK_MB,
+        "scale": subjects,
+        "scales": by_scale
+        | {
+            str(subjects): {
+                "subjects": subjects,
+                "value": round(value, 4),
+                "baseline": round(baseline, 4),
+                "ratio": round(value / baseline, 2),
+                "unit": "s",
+            }
+        },
         "subjects": subjects,
         "assessments": subjects * len(VISIT_OFFSETS),
         "csv_mb": round(size_mb, 1),
@@ -408,7 +433,7 @@ def run(
         "path once, interpreter and imports included (after_imports_mb: VmRSS before the path ran); not ru_maxrss, "
         "which Linux carries over from the parent across fork and exec",
         "databases": databases,
-        "machine": machine() | {"load_average_before": load_before},
+        "machine": machine(load_before, polars=pl.__version__, sqlite=sqlite3.sqlite_version),
     }
 
 
@@ -432,12 +457,12 @@ def main(argv: list[str] | None = None) -> int:
         args.subjects,
         args.rounds,
         args.db_subjects,
+        scales=(8,) if args.smoke else (8, 1000),
         use_db=not args.no_db,
         use_pg=not args.no_pg,
         report=not args.no_report,
     )
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write(args.output, result)
     print(
         f"CSV → endpoints.json, {result['subjects']:,} subjects × 10: dermtrial {result['value']:.3f} s, bare polars "
         f"{result['baseline']:.3f} s, ratio {result['ratio']} (goal <= {GOAL_RATIO}); peak memory "
@@ -446,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for engine, figures in result["databases"].items():
         print(f"{engine}: {figures}")
+    for scale, figures in result["scales"].items():
+        print(f"CSV at {int(scale):,} subjects: dermtrial {figures['value']} s, bare {figures['baseline']} s, "
+              f"ratio {figures['ratio']}")  # fmt: skip
     print(f"{'goal met' if result['goal_met'] else 'goal NOT met'}. Written to {args.output}")
     return 0
 
