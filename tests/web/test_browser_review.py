@@ -167,6 +167,43 @@ def test_sign_a_visit_with_the_password(served: Served, page: Page) -> None:
     _check(page, axe, "sign-visit.png")
 
 
+def test_the_conduct_pages_link_to_the_review_pages(served: Served, page: Page) -> None:
+    """From the visit page to signing, the adverse events and a form's review; a query raised on a form page."""
+    _sign_in(page, served.url, "mon")
+    visit_url = f"{served.url}/subjects/{served.subject}/visits/{served.visit}"
+    for link, where, heading in (
+        ("Sign this visit", f"/visits/{served.visit}/sign", "Sign visit"),
+        ("Adverse events of the subject", "/adverse-events", "Adverse events of the subject"),
+        ("Review and SDV", "/review", "Review of form"),
+    ):
+        page.goto(visit_url)
+        page.get_by_role("link", name=link).first.click()
+        page.wait_for_url(f"**{where}")
+        assert page.get_by_role("heading", level=1).inner_text().startswith(heading), link
+    # a saved form rendered by the generic form page (not PASI or Zung): Raise query beside its items
+    visits = httpx.get(
+        f"{served.url}/api/v1/subjects/{served.subject}/visits", headers={"Authorization": f"Bearer {served.token}"}
+    ).json()["items"]
+    visit, form = next(
+        (v, f) for v in visits for f in v["forms"] if f["visit_id"] and f["form_code"] not in {"PASI", "SAS", "SDS"}
+    )
+    form_url = f"{served.url}/subjects/{served.subject}/visits/{visit['id']}/forms/{form['form_code']}"
+    page.goto(form_url)
+    page.get_by_role("link", name="Audit history").click()
+    page.get_by_role("heading", name="Audit history").wait_for()
+    page.goto(form_url)
+    page.get_by_role("link", name="Review and SDV").click()
+    page.wait_for_url(f"**/forms/{form['id']}/review")
+    page.goto(form_url)
+    item = page.locator(".field").filter(has=page.locator("details.raise-query")).first
+    item.get_by_text("Raise query").click()
+    item.locator("textarea").fill("Raised from the form page: please check the source.")
+    item.get_by_role("button", name="Send the query").click()
+    page.wait_for_url(form_url)
+    page.goto(f"{served.url}/queries")
+    assert page.locator("section[data-query]").filter(has_text="Raised from the form page").count() == 1
+
+
 def test_write_the_report_from_the_page_and_open_its_figures_and_downloads(served: Served, page: Page) -> None:
     axe = Axe()
     _sign_in(page, served.url, "lead")

@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dermtrial.errors import DermtrialError
 from dermtrial.instruments import INSTRUMENTS
-from dermtrial.services.conduct_views import form_page, schedule_subject_visits, screening, visit_forms
+from dermtrial.services import review_reads
+from dermtrial.services.conduct_views import FormPage, form_page, schedule_subject_visits, screening, visit_forms
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
 from dermtrial.services.matrix import subject_matrix
@@ -261,6 +262,7 @@ def _form_context(
     ]
     return {
         "p": page,
+        **_review_links(request, session, page),
         "questions": questions,
         "values": shown,
         "errors": {},
@@ -268,6 +270,19 @@ def _form_context(
         "regions": REGIONS,
         "signs": SIGNS,
         "saved_notice": False,
+    }
+
+
+def _review_links(request: Request, session: PageSession, page: FormPage) -> dict[str, Any]:
+    """What the links to the review pages need: whether the user may read the audit and raise queries here."""
+    if page.saved is None:
+        return {"may_audit": False, "raise_queries": False, "here": request.url.path}
+    db, actor = app_state(request).db, session.actor
+    site_id = review_reads.place_of(db, actor, entity_type="form_instance", entity_id=page.saved.form_id).site_id
+    return {
+        "may_audit": review_reads.may(db, actor, "audit.read", site_id),
+        "raise_queries": review_reads.may(db, actor, "query.raise", site_id),
+        "here": request.url.path,
     }
 
 

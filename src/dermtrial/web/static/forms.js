@@ -73,7 +73,8 @@
       form.setAttribute("data-autosave-state", "saved");
     });
   }
-  form.addEventListener("change", function () {
+  form.addEventListener("change", function (event) {
+    if (event.target.form !== form) { return; }  // a control of another form inside this one (Raise query)
     window.clearTimeout(timer);
     timer = window.setTimeout(save, 400);
   });
