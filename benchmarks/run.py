@@ -1,12 +1,13 @@
 """Run every ``benchmarks/bench_*.py`` and print a summary of the results each one wrote.
 
-    .venv/bin/python benchmarks/run.py [--smoke] [--only NAME ...]
+    .venv/bin/python benchmarks/run.py [--smoke] [--only NAME ...] [--table]
 
 Each benchmark measures its own baseline in the same run and writes ``benchmarks/results/<name>.json`` with
 ``metric``, ``value``, ``baseline``, ``ratio``, ``unit`` and ``machine`` (see ``benchlib.py``). ``make bench`` calls
 this script. ``--smoke`` is passed to each benchmark (a tiny run whose figures mean nothing) and the results go to a
 temporary folder, so the committed figures stay those of a full run. A benchmark that exits non-zero, or writes no
-results or results without the required keys, is named as failed and the run exits 1.
+results or results without the required keys, is named as failed and the run exits 1. ``--table`` runs nothing and
+prints the summary of the results files already in ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="pass --smoke to each benchmark; results to a temp folder")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks (bench_web or web)")
+    parser.add_argument("--table", action="store_true", help="run nothing: the summary of benchmarks/results/")
     args = parser.parse_args(argv)
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
@@ -63,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     for column in ("benchmark", "metric", "scale", "value", "baseline", "ratio", "unit", "goal"):
         table.add_column(column, justify="right" if column in {"scale", "value", "baseline", "ratio"} else "left")
     with tempfile.TemporaryDirectory(prefix="dermtrial-bench-") as tmp:
-        for script in scripts:
+        for script in scripts if args.table else []:
+            output = HERE / "results" / f"{script.stem}.json"
+            try:
+                table.add_row(*_row(script.stem, output))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                failed.append(f"{script.stem} ({exc})")
+        for script in [] if args.table else scripts:
             console.rule(script.name)
             output = (Path(tmp) if args.smoke else HERE / "results") / f"{script.stem}.json"
             command = [sys.executable, str(script), "--output", str(output)] + ["--smoke"] * args.smoke
