@@ -8,7 +8,6 @@ mode until Ctrl-C (unless ``--no-serve``).
 
 from __future__ import annotations
 
-import json
 import secrets
 import socket
 import sqlite3
@@ -19,19 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from dermtrial.cli._common import EXIT_CHECK_FAILED, bad_usage, stderr, stdout
 from dermtrial.cli._store import run
-from dermtrial.cli.report import ENDPOINTS_FILE
-from dermtrial.cli.report import _write as write_study_report
 from dermtrial.services.accounts import upgrade_database
-from dermtrial.services.analysis_data import AnalysisData, load_analysis_data
+from dermtrial.services.analysis_data import AnalysisData
 from dermtrial.services.audit import verify_audit_trail
 from dermtrial.services.auth import login, logout
+from dermtrial.services.study_report import StudyReport, write_study_report
 from dermtrial.simulate.demo import (
     DEMO_CANDIDATES,
     DEMO_PASSWORD,
@@ -144,17 +150,19 @@ def _build(url: str, sqlite_file: Path | None) -> None:
         raise
 
 
-def _report(db: Database, out: Path) -> tuple[AnalysisData, dict[str, Any]]:
-    """Write the study report as the demo statistician (``dermtrial report --out``'s own code); its table is left
-    out: the demo prints its own summary."""
+def _report(db: Database, out: Path) -> StudyReport:
+    """Write the study report as the demo statistician, with the service ``dermtrial report --out`` uses."""
     session = run(lambda: login(db, username=REPORT_AS, password=DEMO_PASSWORD, now=utc_now()))
     try:
-        data = run(lambda: load_analysis_data(db, session.actor))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as progress:
+            task = progress.add_task("Reading the study data", total=None)
+
+            def step(description: str) -> None:
+                progress.update(task, description=description)
+
+            return run(lambda: write_study_report(db, session.actor, out, progress=step))
     finally:
         logout(db, token=session.token, now=utc_now())
-    with stdout.capture():
-        write_study_report(data, out, "observed")
-    return data, json.loads((out / ENDPOINTS_FILE).read_text(encoding="utf-8"))
 
 
 def _number(value: float | None) -> str:
@@ -279,14 +287,15 @@ def demo(
         if current_revision(db) != head_revision(db):
             upgrade_database(db, now=utc_now())
         stdout.print(f"Writing the study report to {out}")
-        data, endpoints = _report(db, out)
+        written = _report(db, out)
         chain = verify_audit_trail(db, None)
     finally:
         db.dispose()
+    data = written.data
     stdout.print(_users(data.sites[0] if data.sites else "-"))
-    stdout.print(_summary(data, endpoints))
-    stdout.print(f"Report: {(out / 'report.html').resolve()}", markup=False)
-    stdout.print(f"        {(out / 'report.pdf').resolve()}", markup=False)
+    stdout.print(_summary(data, written.analysis.endpoints))
+    stdout.print(f"Report: {written.files.html.resolve()}", markup=False)
+    stdout.print(f"        {written.files.pdf.resolve()}", markup=False)
     stdout.print(
         f"Audit trail: {'verifies' if chain.ok else 'DOES NOT VERIFY'}. Took {time.perf_counter() - started:.0f} s.",
         markup=False,
