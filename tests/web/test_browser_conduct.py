@@ -302,15 +302,23 @@ def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:
     assert _fits(page)
     page.screenshot(path=SCREENSHOTS / "zung-sas.png", full_page=True)
     page.get_by_role("button", name="Save as complete").click()
-    page.get_by_text("Saved.").wait_for()
+    page.get_by_text("Saved.", exact=True).wait_for()
     saved = _form(db, "screening", "SAS")
     assert saved.derived is not None
     expected = score_zung_sas(ZungAnswers.model_validate({"items": answers}))
     raw, index = expected.to_json()["raw"], expected.to_json()["index"]  # items 5, 9, 13, 17 and 19 reverse-scored
     assert (saved.derived["raw"], saved.derived["index"]) == (raw, index)
-    assert page.get_by_test_id("zung-index").inner_text() == f"Raw score {raw}, index {index}"
+    # the patient sees neither a scoring hint nor the score: the site reads it on the form's review page
+    main = page.locator("main").inner_text()
+    assert "reverse" not in main
+    assert f"{raw}" not in main
+    assert page.get_by_test_id("zung-done").is_visible()
+    assert page.get_by_text("Question 20", exact=True).is_visible()
     page.get_by_label("Language").select_option("zh-Hans")  # the Chinese interface of the same screens
-    page.get_by_text("粗分").wait_for()
+    page.get_by_text("第20题", exact=True).wait_for()
+    assert "反向" not in page.locator("main").inner_text()
+    page.get_by_role("link", name="审核与源数据核查").click()
+    assert f"raw {raw} · index {index}" in page.get_by_test_id("derived").inner_text()
     page.get_by_role("link", name="筛选", exact=True).first.wait_for()
     pasi = _form(db, "day1", "PASI")
     page.goto(f"{server}/subjects/{pasi.subject_id}/visits/{pasi.visit_id}/forms/PASI")

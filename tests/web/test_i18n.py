@@ -6,6 +6,7 @@ import re
 from importlib import resources
 
 from dermtrial.conduct.subject_status import STUDY_STATUSES
+from dermtrial.safety.relatedness import RELATEDNESS
 from dermtrial.services.matrix import CELL_STATES
 from dermtrial.services.sessions import LANGUAGES
 from dermtrial.web.i18n import catalog, from_accept_language, translator
@@ -36,12 +37,20 @@ def test_every_key_the_templates_use_is_in_the_catalog() -> None:
     assert sorted(static - set(catalog("en"))) == []
     assert "dashboard.title" in static
     # Keys built in the templates from a value ("state." ~ state): every value the services can give has one.
-    dynamic = {"lang.": LANGUAGES, "state.": CELL_STATES, "subject_status.": STUDY_STATUSES}
+    dynamic = {
+        "lang.": LANGUAGES,
+        "state.": CELL_STATES,
+        "subject_status.": STUDY_STATUSES,
+        "review.ae.rel.": RELATEDNESS,
+    }
     assert {key for key in used if key.endswith(".")} == set(dynamic)
     missing = [
         prefix + value for prefix, values in dynamic.items() for value in values if prefix + value not in catalog("en")
     ]
     assert missing == []
+    # both languages: relatedness is shown as words, never as its code (NOT_RELATED)
+    for language in ("en", "zh-Hans"):
+        assert [c for c in RELATEDNESS if f"review.ae.rel.{c}" not in catalog(language)] == [], language
 
 
 def test_a_message_is_filled_in_both_languages() -> None:

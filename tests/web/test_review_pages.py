@@ -75,6 +75,11 @@ def test_a_serious_event_shows_its_24_hour_clock_once_the_report_is_filed(web: W
     page = browser.get(url)
     assert "within 24 hours" in page.text
     assert re.search(r'<option value="POSSIBLE" selected', page.text)  # the investigator's assessment was stored
+    assert re.search(r'<option value="POSSIBLE" selected>Possibly related</option>', page.text)  # words, not codes
+    listed = browser.get(f"/subjects/{web.gz_subject}/adverse-events").text
+    assert '<span data-relatedness="POSSIBLE">Possibly related</span>' in listed
+    assert '<span data-relatedness="NOT_RELATED">Not related</span>' in listed
+    assert ">NOT_RELATED<" not in listed
     filed = _post(browser, url, f"{url}/sae-reports", {"aware_local": "2019-08-06T20:15", "narrative": "Admitted."})
     assert filed.status_code == 303
     page = browser.get(url)

@@ -31,6 +31,7 @@ from dermtrial.store import utc_now
 from dermtrial.web.conduct_common import error_of, render_page
 from dermtrial.web.context import app_state
 from dermtrial.web.form_values import form_values
+from dermtrial.web.licensed import licensed_text
 from dermtrial.web.pages import CSRF, PageSession
 from dermtrial.web.pages_infusion import router as infusion_router
 from dermtrial.web.pages_labs import router as labs_router
@@ -255,15 +256,20 @@ def _form_context(
         app_state(request).db, session.actor, subject_id=subject_id, visit_id=visit_id, form_code=form_code
     )
     shown = values if values is not None else (dict(page.saved.item_values) if page.saved else {})
-    chinese = session.language == "zh-Hans"
+    # The patient's view shows neutral question numbers or the site's licensed wording, never the metadata's
+    # placeholder labels (they carry scoring hints such as "reverse-scored").
+    instrument = page.form.instrument
+    wording = licensed_text(app_state(request).settings.licensed_text_dir, instrument or "", session.language)
     questions = [
-        (item.code, item.label_zh if chinese else item.label_en)
-        for item in (INSTRUMENTS[page.form.instrument].metadata.items if page.form.instrument else ())
+        (item.code, wording.items[item.code].text if wording else "")
+        for item in (INSTRUMENTS[instrument].metadata.items if instrument else ())
     ]
+    options = {code: dict(text.options) for code, text in wording.items.items()} if wording else {}
     return {
         "p": page,
         **_review_links(request, session, page),
         "questions": questions,
+        "options": options,
         "values": shown,
         "errors": {},
         "error": None,

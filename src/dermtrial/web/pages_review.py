@@ -88,7 +88,9 @@ def ae_list(request: Request, session: PageSession, subject_id: int) -> HTMLResp
     events = review_reads.subject_adverse_events(db, session.actor, subject_id=subject_id)
     site_id = review_reads.place_of(db, session.actor, entity_type="subject", entity_id=subject_id).site_id
     may_write = review_reads.may(db, session.actor, "ae.write", site_id)
-    context = {"subject": subject, "events": events, "may_write": may_write}
+    protocol = review_reads.study_protocol_for(db, session.actor)
+    products = {p.id: p.name for p in protocol.interventions}
+    context = {"subject": subject, "events": events, "may_write": may_write, "products": products}
     return render(request, "ae_list.html", context, session=session)
 
 

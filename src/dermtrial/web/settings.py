@@ -10,6 +10,7 @@ variable                       meaning                                          
 ``DERMTRIAL_DEMO``             demo mode (``true``/``false``): a random secret if none      ``false``
 ``DERMTRIAL_IDLE_MINUTES``     a session ends after this many minutes without a request     ``15`` (1–480)
 ``DERMTRIAL_REPORT_DIR``       the study report folder (``dermtrial report --out``)         none
+``DERMTRIAL_LICENSED_TEXT_DIR`` the site's licensed questionnaire wording (web/licensed.py)  none: neutral numbers
 =============================  ===========================================================  ======================
 
 Outside demo mode the app refuses to start without a secret key, or with a placeholder or short one; the refusal
@@ -30,6 +31,7 @@ ALLOWED_HOSTS_ENV = "DERMTRIAL_ALLOWED_HOSTS"
 DEMO_ENV = "DERMTRIAL_DEMO"
 IDLE_ENV = "DERMTRIAL_IDLE_MINUTES"
 REPORT_DIR_ENV = "DERMTRIAL_REPORT_DIR"
+LICENSED_TEXT_ENV = "DERMTRIAL_LICENSED_TEXT_DIR"
 
 DEFAULT_DATABASE_URL = "sqlite:///dermtrial.db"
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost")
@@ -71,6 +73,8 @@ class Settings:
     idle_minutes: int = DEFAULT_IDLE_MINUTES
     report_dir: str | None = None
     """The study report's folder (``dermtrial report --out DIR``); None: the report page says none is configured."""
+    licensed_text_dir: str | None = None
+    """The site's licensed questionnaire wording (:mod:`dermtrial.web.licensed`); None: neutral question numbers."""
 
     def __post_init__(self) -> None:
         check_secret(self.secret_key, demo=self.demo)
@@ -103,6 +107,7 @@ class Settings:
             demo=demo,
             idle_minutes=idle,
             report_dir=env.get(REPORT_DIR_ENV, "").strip() or None,
+            licensed_text_dir=env.get(LICENSED_TEXT_ENV, "").strip() or None,
         )
 
 
