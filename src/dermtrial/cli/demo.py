@@ -139,9 +139,11 @@ def _build(url: str, sqlite_file: Path | None) -> None:
             run(lambda: build_demo(db, on_subject=advance))
         db.dispose()
         if building is not None and sqlite_file is not None:
-            for suffix in ("-wal", "-shm"):
-                Path(f"{building}{suffix}").unlink(missing_ok=True)
             building.replace(sqlite_file)
+            wal = Path(f"{building}-wal")  # normally checkpointed away when the last connection closed
+            if wal.exists():
+                wal.replace(f"{sqlite_file}-wal")
+            Path(f"{building}-shm").unlink(missing_ok=True)
     except BaseException:
         db.dispose()
         if building is not None:
