@@ -253,7 +253,7 @@ def _serve(url: str, out: Path) -> None:
 
 def demo(
     db_url: str | None = typer.Option(
-        None, "--db", help=f"Demo database URL (default {DEFAULT_DB}; never DERMTRIAL_DATABASE_URL)."
+        None, "--db", metavar="URL", help=f"Demo database URL (default {DEFAULT_DB}; never DERMTRIAL_DATABASE_URL)."
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", metavar="DIR", help="Folder for the study report."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Stop after the report instead of serving the web app."),
