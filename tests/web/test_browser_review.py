@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from dermtrial.services.api_tokens import create_api_token
 from dermtrial.services.overview import subject_visits
@@ -202,6 +202,34 @@ def test_the_conduct_pages_link_to_the_review_pages(served: Served, page: Page) 
     page.wait_for_url(form_url)
     page.goto(f"{served.url}/queries")
     assert page.locator("section[data-query]").filter(has_text="Raised from the form page").count() == 1
+
+
+def test_the_live_score_of_an_instrument_form(served: Served, page: Page) -> None:
+    """sPGA and DLQI on their form pages: the instrument's score appears as the items are typed, a refusal too."""
+    _sign_in(page, served.url, "nurse.li")
+    visits = httpx.get(
+        f"{served.url}/api/v1/subjects/{served.subject}/visits", headers={"Authorization": f"Bearer {served.token}"}
+    ).json()["items"]
+    week4 = next(v["id"] for v in visits if v["visit_code"] == "week4")
+    page.goto(f"{served.url}/subjects/{served.subject}/visits/{week4}/forms/SPGA")
+    score = page.get_by_test_id("score-value")
+    page.get_by_label("Static Physician's Global Assessment").fill("3")
+    expect(score).to_have_text("3")
+    page.get_by_label("Static Physician's Global Assessment").fill("5")
+    page.get_by_text("5 is not allowed: must be a whole number 0–4").wait_for()
+    expect(score).to_have_text("\u2014")
+    assert _serious(Axe().run(page)) == []
+    page.goto(f"{served.url}/subjects/{served.subject}/visits/{served.visit}/forms/DLQI")
+    for n in (1, 2):
+        page.locator(f"#f-q{n}").fill("1")
+    for n in (3, 4, 5, 6, 8, 9, 10):
+        page.locator(f"#f-q{n}").select_option("1")
+    page.get_by_text("the DLQI total is missing when two or more items are unanswered").wait_for()
+    page.locator("#f-q7-prevented").select_option("no")
+    page.locator("#f-q7-problem").fill("2")
+    expect(score).to_have_text("11")  # nine items at 1, item 7 "no" with its follow-up at 2: 9 × 1 + 2
+    assert _fits(page)
+    page.screenshot(path=SCREENSHOTS / "dlqi.png", full_page=True)
 
 
 def test_write_the_report_from_the_page_and_open_its_figures_and_downloads(served: Served, page: Page) -> None:

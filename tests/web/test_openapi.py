@@ -27,6 +27,7 @@ def test_the_openapi_document_lists_the_api_with_examples(web: Web) -> None:
         "/subjects/{subject_id}/visits/{visit_id}/occurrence": ["post"],
         "/subjects/{subject_id}/visits/{visit_id}/drafts/{form_code}": ["put"],
         "/scores/pasi": ["post"],
+        "/scores/{instrument}": ["post"],
         "/subjects/{subject_id}/labs/grade": ["post"],
         "/subjects/{subject_id}/labs": ["post"],
         "/subjects/{subject_id}/dose": ["post"],

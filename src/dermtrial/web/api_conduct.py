@@ -33,6 +33,7 @@ from dermtrial.web.api import SubjectId
 from dermtrial.web.context import app_state
 from dermtrial.web.errors import WebError
 from dermtrial.web.infusion_input import infusion_from_fields
+from dermtrial.web.instrument_entry import LIVE, score_entry
 from dermtrial.web.schemas import ERRORS
 from dermtrial.web.scoring import score_pasi_entry
 from dermtrial.web.security import SESSION_COOKIE, api_actor, csrf_token
@@ -212,6 +213,22 @@ def pasi_score(user: Browser, body: sc.PasiEntry) -> dict[str, Any]:
     region subscores and the inconsistencies of the regions entered fully; scored by dermtrial.instruments.pasi."""
     del user  # signed in is enough: nothing is read or stored
     return score_pasi_entry(body.item_values)
+
+
+@router.post(
+    "/scores/{instrument}",
+    response_model=sc.InstrumentScore,
+    summary="Score a BSA, sPGA, DLQI or itch entry (live, as items are entered)",
+)
+def instrument_score(
+    user: Browser, instrument: Annotated[str, Path(max_length=32)], body: sc.InstrumentEntry
+) -> dict[str, Any]:
+    """The instrument's value for the items entered so far (dermtrial.instruments scores them; nothing stored), or
+    why there is none yet; a value the instrument refuses is 422 naming the item. PASI: ``/scores/pasi``."""
+    del user  # signed in is enough: nothing is read or stored
+    if instrument not in LIVE:
+        raise WebError(404, f"no live score for {instrument}: one of pasi, {', '.join(LIVE)}", field="instrument")
+    return score_entry(instrument, body.item_values)
 
 
 @router.post(

@@ -2,19 +2,18 @@
 
 Field names are the item codes (``PULSE``), a repeating group's ``GROUP.<row>.ITEM`` and an instrument's dotted codes
 (``head.erythema``). Empty fields are left out (not entered); ``true``/``false`` become booleans; a multi-choice item
-is the list of ticked codes; an instrument's whole-number answers become integers (the scorer takes numbers). Nothing
-is judged here: a value out of range is passed on and refused by :func:`dermtrial.services.forms.save_form`.
+is the list of ticked codes; an instrument's answers become numbers and booleans as typed (the scorer takes them
+so). Nothing is judged here: a value out of range is passed on and refused by
+:func:`dermtrial.services.forms.save_form`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from dermtrial.forms.model import Form, Item
-
-_WHOLE = re.compile(r"^\d{1,9}$")
+from dermtrial.web.instrument_entry import typed
 
 
 def _typed(item: Item, value: str) -> Any:
@@ -33,7 +32,7 @@ def form_values(
         known = set(instrument_items)
         for name, value in entered:
             if name in known:
-                values[name] = int(value) if _WHOLE.match(value) else value
+                values[name] = typed(value)
         return values, dict(values)
     flat = {item.id: item for group in form.item_groups if not group.repeating for item in group.items}
     groups = {g.id: {item.id: item for item in g.items} for g in form.item_groups if g.repeating}

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from dermtrial.errors import DermtrialError
 from dermtrial.instruments import INSTRUMENTS
 from dermtrial.services import review_reads
+from dermtrial.services.analysis_data import VALUE_KEYS
 from dermtrial.services.conduct_views import FormPage, form_page, schedule_subject_visits, screening, visit_forms
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
@@ -31,6 +32,7 @@ from dermtrial.store import utc_now
 from dermtrial.web.conduct_common import error_of, render_page
 from dermtrial.web.context import app_state
 from dermtrial.web.form_values import form_values
+from dermtrial.web.instrument_entry import LIVE, instrument_fields
 from dermtrial.web.licensed import licensed_text
 from dermtrial.web.pages import CSRF, PageSession
 from dermtrial.web.pages_infusion import router as infusion_router
@@ -265,11 +267,14 @@ def _form_context(
         for item in (INSTRUMENTS[instrument].metadata.items if instrument else ())
     ]
     options = {code: dict(text.options) for code, text in wording.items.items()} if wording else {}
+    live = instrument in LIVE
     return {
         "p": page,
         **_review_links(request, session, page),
         "questions": questions,
         "options": options,
+        "instrument_fields": instrument_fields(instrument, session.language) if live and instrument else [],
+        "value_key": VALUE_KEYS.get(instrument or ""),
         "values": shown,
         "errors": {},
         "error": None,
@@ -324,7 +329,7 @@ def _save(
     db = app_state(request).db
     context = _form_context(request, session, subject_id, visit_id, form_code)
     page = context["p"]
-    whole = [code for code, _ in context["questions"]] if page.form.instrument in SCREENS else None
+    whole = [code for code, _ in context["questions"]] if page.form.instrument else None
     values, shown = form_values(page.form, raw, whole)
     control = dict(raw)
     status = "complete" if control.get("action") == "complete" else "in-progress"

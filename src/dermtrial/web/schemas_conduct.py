@@ -245,3 +245,44 @@ class VisitRecorded(BaseModel):
 
     window: str
     visit: VisitForms
+
+
+class InstrumentEntry(BaseModel):
+    """Items of a scored instrument entered so far, by item code (as on its form page)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"item_values": {"q1": 2, "q2": 1, "q3": "not_relevant"}}]},
+    )
+
+    item_values: dict[str, int | float | bool | str | None] = Field(
+        description="Item code → value (null or absent: not entered); the instrument checks each value."
+    )
+
+
+class InstrumentScore(BaseModel):
+    """The instrument's value for the items entered, or why there is none yet, and its full result."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "instrument": "spga",
+                    "complete": True,
+                    "value": 3,
+                    "not_computable": None,
+                    "missing": [],
+                    "result": {"spga": 3, "label": "moderate", "version": "sPGA-5/dermtrial-1"},
+                    "version": "sPGA-5/dermtrial-1",
+                }
+            ]
+        }
+    )
+
+    instrument: str
+    complete: bool
+    value: int | float | None
+    not_computable: str | None
+    missing: list[str]
+    result: dict[str, Any] | None
+    version: str | None
