@@ -15,9 +15,10 @@ candidates, too slow here. A bearer token for the coordinator comes from ``dermt
 ``--users`` threads, each an ``httpx.Client`` signed in to the pages with its own session (``/login`` with the CSRF
 token) and holding the bearer token, start together and each sends ``--requests`` requests one after the other:
 every ``--matrix-every``-th is ``GET /subjects`` (the subject matrix page of every subject), the others are
-``POST /api/v1/subjects/{id}/forms`` entering a complete PASI form (16 items), each user on its own subjects. An
-error is any answer other than 201 for a save and 200 for the matrix, or a failed connection. Reported: requests/s
-(every request of every user over the wall time), p50 and p99 latency of every request and of each kind.
+``POST /api/v1/subjects/{id}/forms`` entering a complete PASI form (16 items, ``visit_id`` null), each user on its
+own subjects. An error is any answer other than 201 for a save and 200 for the matrix, or a failed connection.
+Reported: requests/s (every request of every user over the wall time), p50 and p99 latency of every request and of
+each kind.
 
 **The baseline** (timed, same run, same study file, server idle): the same number of threads do the same sequence
 by calling :func:`dermtrial.services.forms.save_form` and :func:`dermtrial.services.matrix.subject_matrix`
@@ -282,7 +283,8 @@ def direct_load(url: str, actor: Actor, sequences: list[list[int | None]]) -> di
 
 
 def matrix_statements(url: str, actor: Actor) -> dict[str, int]:
-    """SQL statements one subject_matrix call sends (counted with a before_cursor_execute listener) and its rows."""
+    """SQL statements one subject_matrix call sends (a before_cursor_execute listener), its rows and its seconds
+    with nothing else running (the counting listener included)."""
     db = Database(url)
     count = 0
 
@@ -293,11 +295,13 @@ def matrix_statements(url: str, actor: Actor) -> dict[str, int]:
     try:
         subject_matrix(db, actor, now=dt.datetime.now(dt.UTC))  # warm: protocol and caches as in a served app
         event.listen(db.engine, "before_cursor_execute", counted)
+        began = time.perf_counter()
         matrix = subject_matrix(db, actor, now=dt.datetime.now(dt.UTC))
+        alone = time.perf_counter() - began
         event.remove(db.engine, "before_cursor_execute", counted)
     finally:
         db.dispose()
-    return {"statements": count, "rows": len(matrix.rows)}
+    return {"statements": count, "rows": len(matrix.rows), "seconds_alone": round(alone, 3)}
 
 
 def run(subjects: int = 1000, users: int = 32, requests: int = 20, matrix_every: int = 10) -> dict[str, Any]:
