@@ -71,3 +71,32 @@ def test_run_names_an_unknown_benchmark_and_exits_2() -> None:
     done = subprocess.run([sys.executable, str(RUN), "--only", "nosuch"], capture_output=True, text=True, check=False)
     assert done.returncode == 2
     assert "no benchmark bench_nosuch" in done.stderr
+
+
+def test_run_names_each_failing_benchmark_and_exits_1_while_showing_the_others(tmp_path: Path) -> None:
+    for name in ("run.py", "benchlib.py"):
+        (tmp_path / name).write_text((RUN.parent / name).read_text(encoding="utf-8"), encoding="utf-8")
+    write_output = "import json, sys\nout = sys.argv[sys.argv.index('--output') + 1]\n"
+    (tmp_path / "bench_crash.py").write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    (tmp_path / "bench_silent.py").write_text("print('forgot to write')\n", encoding="utf-8")
+    (tmp_path / "bench_shape.py").write_text(
+        write_output + "open(out, 'w').write(json.dumps({'metric': 'm', 'value': 1}))\n", encoding="utf-8"
+    )
+    good = {"metric": "good_metric", "value": 2.5731, "baseline": 0.1847, "ratio": 13.93, "unit": "s", "machine": {}}
+    (tmp_path / "bench_good.py").write_text(
+        write_output + f"open(out, 'w').write(json.dumps({good!r}))\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "run.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"COLUMNS": "200"},
+    )
+    assert done.returncode == 1
+    assert "bench_crash (exit 3)" in done.stdout
+    assert "bench_silent (wrote no results)" in done.stdout
+    assert "bench_shape (benchmark result lacks baseline, ratio, unit, machine)" in done.stdout
+    assert "good_metric" in done.stdout
+    assert "2.57" in done.stdout
+    assert "0.185" in done.stdout
