@@ -28,7 +28,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 # Re-pin the lock with uv (a dev dependency; a system uv works for the first lock): hashes only, never an index URL.
 UV := $(shell test -x $(BIN)/uv && echo $(BIN)/uv || echo uv)
