@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from dermtrial.analysis import analyse_pasi
 from dermtrial.analysis.input import read_assessments_csv
 from dermtrial.analysis.output import endpoints_json_bytes
+from dermtrial.analysis.treated import NOT_TREATED, select_treated
 from tests.analysis._study import HEADER, PROTOCOL, write_csv
 
 BIN = Path(sys.executable).parent / "dermtrial"
@@ -51,7 +52,9 @@ def test_analyze_writes_endpoints_and_report_and_the_same_data_give_the_same_byt
     assert again.returncode == 0, again.stderr
     written = (tmp_path / "a" / "endpoints.json").read_bytes()
     assert written == (tmp_path / "b" / "endpoints.json").read_bytes()
-    assert written == endpoints_json_bytes(analyse_pasi(read_assessments_csv(csv), PROTOCOL).endpoints)
+    treated = select_treated(read_assessments_csv(csv), PROTOCOL)
+    expected = analyse_pasi(treated.assessments, PROTOCOL, population=treated.label).endpoints
+    assert written == endpoints_json_bytes({**expected, "left_out": []})
     endpoints = json.loads(written)
     assert (endpoints["primary"]["n"], endpoints["primary"]["n_missing"]) == (2, 1)
     assert endpoints["responders"]["pasi75"]["n"] == 2  # 20 → 5 and 11.2 → 2.8 are exactly 75 %
@@ -185,3 +188,19 @@ def test_a_protocol_file_path_is_accepted_like_protocol_show(tmp_path: Path) -> 
     code, _, stderr = invoke("--protocol", str(protocol), "--input", str(bad), "--out", str(tmp_path / "o"))
     assert code == 2
     assert "pasi" in stderr  # the protocol file was read and accepted; the CSV is what was refused
+
+
+def test_subjects_never_treated_are_left_out_of_the_population_by_name(tmp_path: Path) -> None:
+    # S09 is a screen failure: a screening PASI and no first treatment date. It is not a member of the analysed
+    # population (so not "missing" and not an NRI non-responder), but it is named in left_out.
+    csv = write_csv(tmp_path / "study.csv", [*ROWS, ("S09", "", "2019-07-20", "8.0")])
+    out = tmp_path / "out"
+    code, stdout, stderr = invoke("--protocol", "NCT03392311", "--input", str(csv), "--out", str(out), "--missing", "nri")
+    assert code == 0, stderr
+    endpoints = json.loads((out / "endpoints.json").read_text(encoding="utf-8"))
+    assert endpoints["population"]["n"] == 3
+    assert endpoints["left_out"] == [{"subject": "S09", "reason": NOT_TREATED}]
+    assert endpoints["responders"]["pasi50"]["of"] == 3  # NRI over the three treated subjects, not four
+    assert "S09" not in {row["subject"] for row in endpoints["primary"]["per_subject"]}
+    assert "left out (never treated)" in stdout
+    assert oct((out / "endpoints.json").stat().st_mode & 0o777) != oct(0o600)  # readable like any new file

@@ -20,6 +20,7 @@ from dermtrial.analysis.input import AnalysisInputError, read_assessments_csv
 from dermtrial.analysis.missing import check_rule
 from dermtrial.analysis.output import endpoints_json_bytes
 from dermtrial.analysis.timepoints import NoTimepoint, window_for
+from dermtrial.analysis.treated import select_treated
 from dermtrial.cli._common import bad_usage, exit_bad_input, stderr, stdout
 from dermtrial.protocol.builtin import builtin_ids, resolve
 from dermtrial.protocol.loader import validate_text
@@ -60,7 +61,9 @@ def _print_summary(analysis: PasiAnalysis, out: Path) -> None:
     table = Table(title=f"PASI at {endpoints['window']['visit']} ({endpoints['missing_data_rule']})")
     table.add_column("result")
     table.add_column("value")
-    table.add_row("subjects", str(endpoints["population"]["n"]))
+    table.add_row("subjects analysed", str(endpoints["population"]["n"]))
+    if endpoints.get("left_out"):
+        table.add_row("left out (never treated)", str(len(endpoints["left_out"])))
     table.add_row("n (improvement computable)", f"{primary['n']} ({primary['n_missing']} missing)")
     table.add_row("imputed", str(endpoints["n_imputed"]))
     table.add_row(
@@ -113,7 +116,9 @@ def analyze(
         exit_bad_input(exc.problems)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=stderr, transient=True) as progress:
         task = progress.add_task("Computing the endpoints", total=None)
-        analysis = analyse_pasi(assessments, protocol, missing_rule=rule)
+        treated = select_treated(assessments, protocol)
+        analysis = analyse_pasi(treated.assessments, protocol, missing_rule=rule, population=treated.label)
+        analysis.endpoints["left_out"] = treated.left_out_json()
         progress.update(task, description="Writing endpoints.json")
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / ENDPOINTS_FILE, endpoints_json_bytes(analysis.endpoints))
@@ -127,7 +132,12 @@ def analyze(
             endpoints=analysis.endpoints,
             pasi=analysis.pasi,
             software_version=__version__,
-            methods=analysis.methods,
+            methods=(
+                *analysis.methods,
+                "Population of a CSV: the subjects with a first treatment date (the full analysis set's closest fact "
+                f"in a long CSV); {len(treated.left_out)} subject(s) without one (never treated, e.g. screen failures) "
+                "were left out and are listed under left_out in endpoints.json.",
+            ),
             week12_window=(window["first_study_day"], window["last_study_day"]),
         )
         files = write_report(out, report)
