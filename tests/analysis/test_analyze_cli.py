@@ -195,7 +195,8 @@ def test_subjects_never_treated_are_left_out_of_the_population_by_name(tmp_path:
     # population (so not "missing" and not an NRI non-responder), but it is named in left_out.
     csv = write_csv(tmp_path / "study.csv", [*ROWS, ("S09", "", "2019-07-20", "8.0")])
     out = tmp_path / "out"
-    code, stdout, stderr = invoke("--protocol", "NCT03392311", "--input", str(csv), "--out", str(out), "--missing", "nri")
+    args = ("--protocol", "NCT03392311", "--input", str(csv), "--out", str(out), "--missing", "nri")
+    code, stdout, stderr = invoke(*args)
     assert code == 0, stderr
     endpoints = json.loads((out / "endpoints.json").read_text(encoding="utf-8"))
     assert endpoints["population"]["n"] == 3
