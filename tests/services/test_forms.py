@@ -160,3 +160,17 @@ def test_every_scoring_rule_version_and_instrument_name_fit_their_columns() -> N
     for entry in INSTRUMENTS.values():
         assert len(entry.metadata.version) <= columns.instrument_version.type.length, entry.name
         assert len(entry.name) <= columns.instrument_code.type.length, entry.name
+
+
+def test_a_complete_dlqi_with_one_unanswered_item_is_scored_by_the_dlqi_rule(study: StudySetup) -> None:
+    # DLQI: one unanswered item scores 0 and the total is still given (flagged); 1+1+0+...+0 = 2 here.
+    li = study.user("li", "coordinator", "GZ01")
+    subject = add_subject(study, li)
+    answers: dict[str, object] = {"q1": 1, "q2": 1, "q7.prevented": "no", "q7.problem": 0}
+    answers |= {f"q{n}": 0 for n in (3, 4, 5, 6, 8, 10)}  # q9 left out: unanswered
+    saved = save_form(
+        study.db, li, subject_id=subject, form_code="DLQI", item_values=answers, status="complete", now=NOW
+    )
+    assert saved.derived is not None
+    assert saved.derived["total"] == 2
+    assert "unanswered" in str(saved.derived)

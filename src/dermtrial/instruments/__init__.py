@@ -56,7 +56,8 @@ class Instrument:
 
         A questionnaire whose model takes an ordered ``items`` list (Zung SAS and SDS: items ``SAS01``…``SAS20``) gets
         its answers in questionnaire order, an unanswered item as null; any other instrument nests its dotted codes
-        (``head.erythema`` → ``{"head": {"erythema": …}}``) and leaves unanswered items out. ``options`` are further
+        (``head.erythema`` → ``{"head": {"erythema": …}}``) and gives a required question left out as null
+        (DLQI). ``options`` are further
         fields of the model that come from the protocol, not the form (the Zung ``conversion``).
         """
         if "items" in self.input_model.model_fields:
@@ -70,6 +71,13 @@ class Instrument:
             for part in parents:
                 target = target.setdefault(part, {})
             target[leaf] = value
+        # An item of a required question left out of the form is unanswered (null), so that the scorer applies its own
+        # rule for unanswered items (DLQI: one scores 0, two make the total not computable) instead of a refusal.
+        fields = self.input_model.model_fields
+        for item in self.metadata.items:
+            top = item.code.split(".")[0]
+            if top in fields and fields[top].is_required():
+                nested.setdefault(top, None)
         return {**nested, **options}
 
 
