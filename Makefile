@@ -44,7 +44,7 @@ docs: $(STAMP)
 	$(BIN)/python -m dermtrial.protocol.reference docs/protocol-file.md
 	$(BIN)/python -m dermtrial.store.dictionary docs/data-dictionary.md
 	$(BIN)/python -m dermtrial.safety.reference docs/safety.md
-	$(BIN)/python -m pytest tests/web -k "test_browser or test_walkthrough" -q -p no:cacheprovider
+	DERMTRIAL_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web -k "test_browser or test_walkthrough" -q -p no:cacheprovider
 
 # The validation pack (docs/validation.md): one run of the suite recording each test's outcome and requirement
 # markers, dermtrial doctor on VALIDATION_DB (default: a fresh SQLite study database), then the pages. Exits 1 at the

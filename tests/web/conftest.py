@@ -8,8 +8,10 @@ the conduct tests' subject, left out here to keep the web tests fast) and one in
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -40,6 +42,33 @@ from dermtrial.web import Settings, create_app
 from tests.conftest import ADMIN_PASSWORD, NOW, PASSWORD, StudySetup
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
+SCREENSHOTS_ENV = "DERMTRIAL_SCREENSHOTS"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def for_docs() -> bool:
+    """True when the run refreshes the docs' screenshots (``DERMTRIAL_SCREENSHOTS=1``, as ``make docs`` sets)."""
+    return os.environ.get(SCREENSHOTS_ENV) == "1"
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where a browser test saves its screenshots: docs/screenshots/ when ``DERMTRIAL_SCREENSHOTS=1``, otherwise the
+    test's own tmp_path (the screenshots are still taken, so ``make test`` leaves the tracked images alone)."""
+    folder = DOCS_SCREENSHOTS if for_docs() else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def report_folder(tmp: Path, name: str) -> Path:
+    """The report folder of a served study. For the docs' screenshots it has a fixed name
+    (``<system temp>/dermtrial-<name>/report``, emptied first) so the report page shows the same path on every run;
+    otherwise a folder under ``tmp`` (runs never share it)."""
+    if not for_docs():
+        return tmp / "report"
+    fixed = Path(tempfile.gettempdir()) / f"dermtrial-{name}"
+    shutil.rmtree(fixed, ignore_errors=True)
+    return fixed / "report"
 
 
 def settings_for(url: str, **changes: object) -> Settings:

@@ -1,7 +1,7 @@
 """The pages in a real browser: Debian's chromium (/usr/bin/chromium, never downloaded) driven by Playwright, against
 uvicorn serving a real SQLite study in a background thread.
 
-Screenshots of each page go to docs/screenshots/ (for the user guide).
+Screenshots of each page go to the ``screenshots`` folder (docs/screenshots/ with DERMTRIAL_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
 
 
@@ -109,23 +108,22 @@ def _fits(page: Page) -> bool:
     return width <= TABLET["width"]
 
 
-def test_sign_in_see_the_dashboard_open_the_matrix_and_sign_out(server: str, page: Page) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_sign_in_see_the_dashboard_open_the_matrix_and_sign_out(server: str, page: Page, screenshots: Path) -> None:
     page.goto(f"{server}/login")
-    page.screenshot(path=SCREENSHOTS / "login.png", full_page=True)
+    page.screenshot(path=screenshots / "login.png", full_page=True)
     _sign_in(page, server, "nurse.li")
     assert page.get_by_role("heading", name="Study dashboard").is_visible()
     assert page.get_by_test_id("open-queries").inner_text() == "1"
     assert page.get_by_text("1 of 8 enrolled (12 %)").is_visible()
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+    page.screenshot(path=screenshots / "dashboard.png", full_page=True)
     page.get_by_role("link", name="Subject matrix").click()
     page.wait_for_url(f"{server}/subjects")
     rows = page.locator("table.matrix tbody tr")
     assert rows.count() == 1  # nurse.li reads GZ01 only
     assert rows.first.locator("th").inner_text() == "GZ01-E01"
     assert rows.first.locator("td.state-in-progress").count() >= 1  # screening: VS entered, not complete
-    page.screenshot(path=SCREENSHOTS / "subject-matrix.png", full_page=True)
+    page.screenshot(path=screenshots / "subject-matrix.png", full_page=True)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{server}/login?signed_out=1")
     assert page.get_by_text("You are signed out.").is_visible()
@@ -156,7 +154,7 @@ def test_no_serious_accessibility_violations_on_the_main_pages(server: str, page
     assert page.locator("table.matrix tbody tr").count() == 3
 
 
-def test_the_chinese_interface(server: str, chromium: Browser) -> None:
+def test_the_chinese_interface(server: str, chromium: Browser, screenshots: Path) -> None:
     context = chromium.new_context(viewport=TABLET, locale="zh-CN")  # type: ignore[arg-type]
     try:
         page = context.new_page()
@@ -171,6 +169,6 @@ def test_the_chinese_interface(server: str, chromium: Browser) -> None:
         page.wait_for_load_state()
         page.get_by_role("heading", name="研究概览").wait_for()
         assert _fits(page)
-        page.screenshot(path=SCREENSHOTS / "dashboard-zh.png", full_page=True)
+        page.screenshot(path=screenshots / "dashboard-zh.png", full_page=True)
     finally:
         context.close()

@@ -1,6 +1,6 @@
 """The conduct screens in Debian's chromium: screen a candidate, evaluate the checklist, sign, enroll, open day 1,
 enter a PASI and watch the live score (the number shown is dermtrial.instruments.pasi's), save it; axe on each
-new page; screenshots in docs/screenshots/."""
+new page; screenshots in the ``screenshots`` folder (docs/screenshots/ with DERMTRIAL_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -27,7 +28,7 @@ from dermtrial.web import create_app
 from tests.conftest import NOW, PASSWORD
 from tests.services.conduct_setup import eligible_record
 from tests.web.conftest import live_server, make_study, settings_for
-from tests.web.test_browser import SCREENSHOTS, TABLET, _fits, _serious, _sign_in, chromium
+from tests.web.test_browser import TABLET, _fits, _serious, _sign_in, chromium
 
 __all__ = ["chromium"]  # the module's browser fixture, shared with test_browser
 
@@ -73,10 +74,9 @@ def _expected(values: Mapping[str, tuple[int, ...]]) -> Decimal:
 
 
 def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
-    conduct_server: tuple[str, Database], chromium: Browser
+    conduct_server: tuple[str, Database], chromium: Browser, screenshots: Path
 ) -> None:
     server, db = conduct_server
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     axe = Axe()
     context = chromium.new_context(viewport=TABLET, locale="en-GB")  # type: ignore[arg-type]
     page: Page = context.new_page()
@@ -87,7 +87,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         page.get_by_label("Consent form version").fill("1.0")
         page.get_by_label("Consent signed (site time)").fill("2019-07-10T10:00")
         assert _serious(axe.run(page)) == []
-        page.screenshot(path=SCREENSHOTS / "screening.png", full_page=True)
+        page.screenshot(path=screenshots / "screening.png", full_page=True)
         page.get_by_role("button", name="Screen candidate").click()
         page.wait_for_url(f"{server}/screening/*")
         page.get_by_label("Screening record (JSON)").fill(json.dumps(eligible_record(birth_date="1979-03-14")))
@@ -109,7 +109,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         page.get_by_text("Signed by Dr.Wang (dr.wang), approved").wait_for()
         assert _serious(axe.run(page)) == []
         assert _fits(page)
-        page.screenshot(path=SCREENSHOTS / "screening-checklist.png", full_page=True)
+        page.screenshot(path=screenshots / "screening-checklist.png", full_page=True)
         page.get_by_label("Enrollment date").fill("2019-07-25")
         page.get_by_role("button", name="Enroll").click()
         page.get_by_test_id("subject-number").wait_for()
@@ -121,7 +121,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         page.get_by_role("button", name="Record visit").click()
         page.get_by_text("The visit is recorded (in window).").wait_for()
         assert _serious(axe.run(page)) == []
-        page.screenshot(path=SCREENSHOTS / "visit.png", full_page=True)
+        page.screenshot(path=screenshots / "visit.png", full_page=True)
         page.get_by_role("link", name="Psoriasis Area and Severity Index").click()
         total = page.get_by_test_id("pasi-total")
         entered: dict[str, tuple[int, ...]] = dict.fromkeys(ENTRY, (0, 0, 0, 0))
@@ -143,7 +143,7 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         assert page.locator("[data-pasi-missing]").is_hidden()
         assert _serious(axe.run(page)) == []
         assert _fits(page)
-        page.screenshot(path=SCREENSHOTS / "pasi.png", full_page=True)
+        page.screenshot(path=screenshots / "pasi.png", full_page=True)
         page.keyboard.press("Tab")  # the last change: the draft is autosaved through the API
         page.locator("form[data-autosave-state=saved]").wait_for()
         assert page.get_by_text("Draft saved.").is_visible()
@@ -157,11 +157,11 @@ def test_screen_enroll_and_enter_a_pasi_with_its_live_score(
         assert saved.status == "complete"
         assert saved.derived is not None
         assert saved.derived["pasi"] == 11.1
-        _vital_signs(page, axe)
-        _lab(page, db, axe)
-        _infusion(page, db, axe)
-        _ointment(page, axe)
-        _zung(page, server, db, axe)
+        _vital_signs(page, axe, screenshots)
+        _lab(page, db, axe, screenshots)
+        _infusion(page, db, axe, screenshots)
+        _ointment(page, axe, screenshots)
+        _zung(page, server, db, axe, screenshots)
     finally:
         context.close()
 
@@ -177,7 +177,7 @@ def _form(db: Database, visit_code: str, form_code: str) -> FormRow:
     return next(f for f in visit.forms if f.form_code == form_code)
 
 
-def _vital_signs(page: Page, axe: Axe) -> None:
+def _vital_signs(page: Page, axe: Axe, shots: Path) -> None:
     """A form rendered from its definition: an out-of-range pulse comes back next to its field, nothing lost."""
     page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
     page.get_by_role("link", name="Vital signs").click()
@@ -192,10 +192,10 @@ def _vital_signs(page: Page, axe: Axe) -> None:
     assert page.get_by_label("Systolic").input_value() == "118"
     assert _serious(axe.run(page)) == []
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "form-vital-signs.png", full_page=True)
+    page.screenshot(path=shots / "form-vital-signs.png", full_page=True)
 
 
-def _lab(page: Page, db: Database, axe: Axe) -> None:
+def _lab(page: Page, db: Database, axe: Axe, shots: Path) -> None:
     """A platelet count: the grade shown live is the safety core's, and the saved result keeps it."""
     pasi = _form(db, "day1", "PASI")
     save_form(
@@ -226,13 +226,13 @@ def _lab(page: Page, db: Database, axe: Axe) -> None:
     assert "125–350 10^9/L" in page.locator("[data-lab-detail]").inner_text()
     assert _serious(axe.run(page)) == []
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "lab.png", full_page=True)
+    page.screenshot(path=shots / "lab.png", full_page=True)
     page.get_by_role("button", name="Save result").click()
     page.get_by_text("Saved.").wait_for()
     assert page.locator("tr[data-lab] .grade").inner_text() == "grade 3"
 
 
-def _infusion(page: Page, db: Database, axe: Axe) -> None:
+def _infusion(page: Page, db: Database, axe: Axe, shots: Path) -> None:
     """The first infusion: the dose shown as the weight is typed is the service's, then recorded with its unit."""
     pasi = _form(db, "day1", "PASI")
     page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
@@ -262,13 +262,13 @@ def _infusion(page: Page, db: Database, axe: Axe) -> None:
     page.get_by_text("the dose given is within the tolerance").wait_for()
     assert _serious(axe.run(page)) == []
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "infusion.png", full_page=True)
+    page.screenshot(path=shots / "infusion.png", full_page=True)
     page.get_by_role("button", name="Record infusion").click()
     page.get_by_test_id("infusion-recorded").wait_for()
     assert "Computed dose: 125000000 cells." in page.get_by_test_id("infusion-recorded").inner_text()
 
 
-def _ointment(page: Page, axe: Axe) -> None:
+def _ointment(page: Page, axe: Axe, shots: Path) -> None:
     """A tube dispensed at day 1 and weighed back: 105 g over 14 days is 52.5 g/week, under the limit."""
     page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
     page.get_by_role("link", name="Ointment weighing").click()
@@ -286,10 +286,10 @@ def _ointment(page: Page, axe: Axe) -> None:
     assert page.get_by_test_id("ointment-use").inner_text() == "Tube T-0101: 52.5 g/week on average"
     assert _serious(axe.run(page)) == []
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "ointment.png", full_page=True)
+    page.screenshot(path=shots / "ointment.png", full_page=True)
 
 
-def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:
+def _zung(page: Page, server: str, db: Database, axe: Axe, shots: Path) -> None:
     """The Zung SAS at screening, answered on the large buttons; the saved index is the instrument's."""
     page.get_by_role("link", name="Day 1 (baseline, first infusion)").click()
     page.get_by_role("link", name="GZ01-E01").click()
@@ -300,7 +300,7 @@ def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:
         page.locator(f"fieldset[data-item=SAS{number:02d}] label.answer").nth(answer - 1).click()
     assert _serious(axe.run(page)) == []
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "zung-sas.png", full_page=True)
+    page.screenshot(path=shots / "zung-sas.png", full_page=True)
     page.get_by_role("button", name="Save as complete").click()
     page.get_by_text("Saved.", exact=True).wait_for()
     saved = _form(db, "screening", "SAS")
@@ -325,4 +325,4 @@ def _zung(page: Page, server: str, db: Database, axe: Axe) -> None:
     page.get_by_role("row", name="头颈部").wait_for()
     assert page.get_by_test_id("pasi-total").inner_text() == "11.1"
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "pasi-zh.png", full_page=True)
+    page.screenshot(path=shots / "pasi-zh.png", full_page=True)

@@ -1,7 +1,8 @@
 """The safety and review screens in a real browser (Debian's chromium through Playwright) against uvicorn serving a
 SQLite copy of the small study: report an AE and file its SAE report, raise a query from a form and close it, sign a
 visit, write the study report from its page (``services.study_report``, as the command) and open its figures; axe
-finds no serious violation on these pages; screenshots go to docs/screenshots/.
+finds no serious violation on these pages; screenshots go to the ``screenshots`` folder
+(docs/screenshots/ with DERMTRIAL_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from dermtrial.store.migrate import upgrade
 from dermtrial.web import create_app
 from tests.conftest import NOW, PASSWORD
 from tests.study_analysis.study_setup import build_small_study
-from tests.web.conftest import live_server, make_study, settings_for
-from tests.web.test_browser import SCREENSHOTS, TABLET, _fits, _serious, _sign_in, chromium
+from tests.web.conftest import live_server, make_study, report_folder, settings_for
+from tests.web.test_browser import TABLET, _fits, _serious, _sign_in, chromium
 
 __all__ = ["chromium"]  # the module's browser, shared with test_browser.py
 
@@ -54,10 +55,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     token = create_api_token(db, lead, name="tests", now=NOW).token
     subject = small.ids["A"]
     visit = next(v for v in subject_visits(db, small.pi, subject_id=subject) if v.forms and v.visit_code == "day1")
-    app = create_app(settings_for(url, report_dir=str(folder / "report")), database=db)
+    report = report_folder(folder, "browser-review")
+    app = create_app(settings_for(url, report_dir=str(report)), database=db)
     try:
         with live_server(app) as base:
-            yield Served(base, subject, visit.visit_id, visit.forms[0].form_id, token, folder / "report")
+            yield Served(base, subject, visit.visit_id, visit.forms[0].form_id, token, report)
     finally:
         db.dispose()
 
@@ -74,15 +76,14 @@ def page(chromium: Browser) -> Iterator[Page]:
         context.close()
 
 
-def _check(page: Page, axe: Axe, shot: str) -> None:
+def _check(page: Page, axe: Axe, shot: Path) -> None:
     """No serious accessibility violation, the page fits the tablet, and its screenshot."""
     assert _serious(axe.run(page)) == []
-    assert _fits(page), shot
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / shot, full_page=True)
+    assert _fits(page), shot.name
+    page.screenshot(path=shot, full_page=True)
 
 
-def test_report_an_adverse_event_and_file_the_sae_report(served: Served, page: Page) -> None:
+def test_report_an_adverse_event_and_file_the_sae_report(served: Served, page: Page, screenshots: Path) -> None:
     axe = Axe()
     _sign_in(page, served.url, "dr.wang")
     page.goto(f"{served.url}/subjects/{served.subject}/adverse-events")
@@ -104,13 +105,13 @@ def test_report_an_adverse_event_and_file_the_sae_report(served: Served, page: P
     page.get_by_text("Saved.").wait_for()
     clocks = page.get_by_role("table").first.inner_text()
     assert "2019-08-22 00:30 UTC" in clocks  # 08:30 in Guangzhou is 00:30 UTC; the site reports within 24 hours
-    _check(page, axe, "adverse-event.png")
+    _check(page, axe, screenshots / "adverse-event.png")
     page.get_by_role("link", name="Adverse events of the subject").click()
     assert "cellulitis of the left leg" in page.get_by_role("table").inner_text()
-    _check(page, axe, "adverse-events.png")
+    _check(page, axe, screenshots / "adverse-events.png")
 
 
-def test_raise_a_query_on_a_field_answer_it_and_close_it(served: Served, chromium: Browser) -> None:
+def test_raise_a_query_on_a_field_answer_it_and_close_it(served: Served, chromium: Browser, screenshots: Path) -> None:
     axe = Axe()
     review = f"{served.url}/subjects/{served.subject}/forms/{served.form}/review"
     monitor = chromium.new_context(viewport=TABLET, locale="en-GB")  # type: ignore[arg-type]
@@ -127,7 +128,7 @@ def test_raise_a_query_on_a_field_answer_it_and_close_it(served: Served, chromiu
         page.get_by_role("button", name="Verify the whole form").click()
         page.wait_for_url(review)
         assert "verified" in page.get_by_role("heading", name="Source data verification: verified").inner_text()
-        _check(page, axe, "form-review.png")
+        _check(page, axe, screenshots / "form-review.png")
 
         other = nurse.new_page()
         _sign_in(other, served.url, "nurse.li")
@@ -141,7 +142,7 @@ def test_raise_a_query_on_a_field_answer_it_and_close_it(served: Served, chromiu
         page.goto(f"{served.url}/queries?status=answered")
         card = page.locator("section[data-query]").filter(has_text="Please check this value")
         assert "0 days old" in card.inner_text()
-        _check(page, axe, "queries.png")
+        _check(page, axe, screenshots / "queries.png")
         card.get_by_label("Answer or note").fill("Thank you, resolved.")
         card.get_by_role("button", name="Close").click()
         page.goto(f"{served.url}/queries?status=closed")
@@ -149,13 +150,13 @@ def test_raise_a_query_on_a_field_answer_it_and_close_it(served: Served, chromiu
         page.goto(review)
         page.get_by_role("link", name="Audit history").click()
         assert page.get_by_role("heading", name="Audit history").is_visible()
-        _check(page, axe, "audit-history.png")
+        _check(page, axe, screenshots / "audit-history.png")
     finally:
         monitor.close()
         nurse.close()
 
 
-def test_sign_a_visit_with_the_password(served: Served, page: Page) -> None:
+def test_sign_a_visit_with_the_password(served: Served, page: Page, screenshots: Path) -> None:
     axe = Axe()
     _sign_in(page, served.url, "dr.wang")
     page.goto(f"{served.url}/subjects/{served.subject}/visits/{served.visit}/sign")
@@ -164,7 +165,7 @@ def test_sign_a_visit_with_the_password(served: Served, page: Page) -> None:
     page.get_by_role("button", name="Sign", exact=True).click()
     page.get_by_text("forms signed.").wait_for()
     assert "Signed by Dr.Wang (dr.wang), approved" in page.get_by_role("table").inner_text()
-    _check(page, axe, "sign-visit.png")
+    _check(page, axe, screenshots / "sign-visit.png")
 
 
 def test_the_conduct_pages_link_to_the_review_pages(served: Served, page: Page) -> None:
@@ -204,7 +205,7 @@ def test_the_conduct_pages_link_to_the_review_pages(served: Served, page: Page) 
     assert page.locator("section[data-query]").filter(has_text="Raised from the form page").count() == 1
 
 
-def test_the_live_score_of_an_instrument_form(served: Served, page: Page) -> None:
+def test_the_live_score_of_an_instrument_form(served: Served, page: Page, screenshots: Path) -> None:
     """sPGA and DLQI on their form pages: the instrument's score appears as the items are typed, a refusal too."""
     _sign_in(page, served.url, "nurse.li")
     visits = httpx.get(
@@ -229,10 +230,12 @@ def test_the_live_score_of_an_instrument_form(served: Served, page: Page) -> Non
     page.locator("#f-q7-problem").fill("2")
     expect(score).to_have_text("11")  # nine items at 1, item 7 "no" with its follow-up at 2: 9 × 1 + 2
     assert _fits(page)
-    page.screenshot(path=SCREENSHOTS / "dlqi.png", full_page=True)
+    page.screenshot(path=screenshots / "dlqi.png", full_page=True)
 
 
-def test_write_the_report_from_the_page_and_open_its_figures_and_downloads(served: Served, page: Page) -> None:
+def test_write_the_report_from_the_page_and_open_its_figures_and_downloads(
+    served: Served, page: Page, screenshots: Path
+) -> None:
     axe = Axe()
     _sign_in(page, served.url, "lead")
     page.goto(f"{served.url}/report")
@@ -249,14 +252,14 @@ def test_write_the_report_from_the_page_and_open_its_figures_and_downloads(serve
     with page.expect_download() as download:
         page.get_by_role("link", name="endpoints.json").click()
     assert download.value.suggested_filename == "endpoints.json"
-    _check(page, axe, "report.png")
+    _check(page, axe, screenshots / "report.png")
     # the API gives the same primary endpoint JSON as the file the page wrote
     answer = httpx.get(f"{served.url}/api/v1/endpoints", headers={"Authorization": f"Bearer {served.token}"})
     assert answer.status_code == 200
     assert answer.json() == json.loads((served.report / "endpoints.json").read_text(encoding="utf-8"))
 
 
-def test_the_queries_page_in_chinese(served: Served, page: Page) -> None:
+def test_the_queries_page_in_chinese(served: Served, page: Page, screenshots: Path) -> None:
     """Run last: the language chosen stays on the user (the data manager, whom no later test signs in)."""
     _sign_in(page, served.url, "lead")
     page.get_by_label("Language").select_option("zh-Hans")
@@ -264,4 +267,4 @@ def test_the_queries_page_in_chinese(served: Served, page: Page) -> None:
     page.goto(f"{served.url}/queries?status=all")
     assert page.get_by_role("heading", name="质疑", exact=True).is_visible()
     assert "天" in page.locator("section[data-query]").first.inner_text()  # the age, in days
-    _check(page, Axe(), "queries-zh.png")
+    _check(page, Axe(), screenshots / "queries-zh.png")

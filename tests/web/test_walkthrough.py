@@ -5,7 +5,8 @@ serious adverse event with its SAE report; the monitor raises a query on a PASI 
 monitor closes it and verifies the form; the investigator signs the visit; the data manager writes the study report.
 
 Each step asserts what the user sees and takes a screenshot for docs/user-guide.md, in order:
-docs/screenshots/walkthrough-NN-<step>.png (1024 × 768 viewport, fixed data).
+walkthrough-NN-<step>.png (1024 × 768 viewport, fixed data) in the ``screenshots`` folder (docs/screenshots/ only with
+DERMTRIAL_SCREENSHOTS=1, as ``make docs`` sets).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from dermtrial.store.migrate import upgrade
 from dermtrial.web import create_app
 from tests.conftest import PASSWORD
 from tests.services.conduct_setup import eligible_record
-from tests.web.conftest import live_server, make_study, settings_for
-from tests.web.test_browser import SCREENSHOTS, TABLET, _fits, _sign_in, chromium
+from tests.web.conftest import live_server, make_study, report_folder, settings_for
+from tests.web.test_browser import TABLET, _fits, _sign_in, chromium
 
 __all__ = ["chromium"]  # the module's browser, shared with test_browser.py
 
@@ -59,10 +60,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     study.user("dr.wang", "investigator", "GZ01")
     study.user("mon", "monitor", "GZ01")
     study.user("lead", "data-manager", None)
-    app = create_app(settings_for(url, report_dir=str(folder / "report")), database=db)
+    report = report_folder(folder, "walkthrough")
+    app = create_app(settings_for(url, report_dir=str(report)), database=db)
     try:
         with live_server(app) as base:
-            yield Site(base, folder / "report")
+            yield Site(base, report)
     finally:
         db.dispose()
 
@@ -70,8 +72,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 class Walk:
     """One browser tab per person, and the numbered screenshots of the walk."""
 
-    def __init__(self, chromium: Browser, url: str) -> None:
+    def __init__(self, chromium: Browser, url: str, folder: Path) -> None:
         self.chromium = chromium
+        self.folder = folder
         self.url = url
         self.contexts: list[BrowserContext] = []
         self.tabs: dict[str, Page] = {}
@@ -93,8 +96,7 @@ class Walk:
         walkthrough-NN-<step>.png."""
         assert _fits(page), step
         self.shots += 1
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"walkthrough-{self.shots:02d}-{step}.png", full_page=full_page)
+        page.screenshot(path=self.folder / f"walkthrough-{self.shots:02d}-{step}.png", full_page=full_page)
 
     def close(self) -> None:
         for context in self.contexts:
@@ -119,8 +121,8 @@ def _pasi(values: Mapping[str, tuple[int, ...]]) -> str:
     return f"{score_pasi(PasiItems.model_validate(items)).value:.1f}"
 
 
-def test_a_subject_from_screening_to_a_signed_baseline_visit(site: Site, chromium: Browser) -> None:
-    walk = Walk(chromium, site.url)
+def test_a_subject_from_screening_to_a_signed_baseline_visit(site: Site, chromium: Browser, screenshots: Path) -> None:
+    walk = Walk(chromium, site.url, screenshots)
     try:
         _walk(walk, site)
     finally:
