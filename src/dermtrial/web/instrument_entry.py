@@ -128,10 +128,13 @@ def score_entry(instrument: str, item_values: Mapping[str, Any]) -> dict[str, An
     data = entry.input_from_form_items(given)
     for code in missing:  # unanswered items as the models spell them: null
         *parents, leaf = code.split(".")
-        target = data
+        target: Any = data
         for part in parents:
             target = target.setdefault(part, {})
-        target.setdefault(leaf, None)
+            if target is None:  # the whole group is already null (e.g. DLQI q7 with neither part entered)
+                break
+        else:
+            target.setdefault(leaf, None)
     try:
         result = entry.validate_and_score(data).to_json()
     except ValidationError as exc:
