@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,31 +24,13 @@ from dermtrial.services.access import access_model
 from dermtrial.services.audit import verify_audit_trail
 from dermtrial.store.engine import Database
 from dermtrial.store.models import User
+from tests.demo.conftest import Built
 
 REPORT_FILES = ("endpoints.json", "report.html", "report.pdf")
 
 
-@dataclass
-class Built:
-    """The demo built once for this module: its database URL, its report folder and the first run's output."""
-
-    url: str
-    out: Path
-    stdout: str
-
-
 def _demo(*args: str) -> object:
     return CliRunner().invoke(app, ["demo", *args])
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    folder = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{folder / 'demo.sqlite'}"
-    out = folder / "report"
-    result = _demo("--no-serve", "--db", url, "--out", str(out))
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    return Built(url, out, result.stdout)  # type: ignore[attr-defined]
 
 
 def test_the_demo_builds_the_study_and_writes_the_report(built: Built) -> None:

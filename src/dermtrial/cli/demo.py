@@ -1,7 +1,8 @@
 """``dermtrial demo``: the whole trial on the embedded database, then the web app (docs/demo.md).
 
 It builds (or reuses) the demo study (:mod:`dermtrial.simulate.demo`: NCT03392311, one site, twelve simulated
-candidates of whom eight enroll and run every visit, one demo user per role), writes the study report exactly as
+candidates of whom eight enroll and run every visit, one demo user per role; demo only, the study's planned enrollment
+is raised to ten so that two places stay free to practise on), writes the study report exactly as
 ``dermtrial report --out`` does, prints the demo users and a summary, and serves the web app on 127.0.0.1 in demo
 mode until Ctrl-C (unless ``--no-serve``).
 """
@@ -33,6 +34,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from dermtrial.cli._common import EXIT_CHECK_FAILED, bad_usage, stderr, stdout
 from dermtrial.cli._store import run
+from dermtrial.protocol.builtin import load_builtin
 from dermtrial.services.accounts import upgrade_database
 from dermtrial.services.analysis_data import AnalysisData
 from dermtrial.services.audit import verify_audit_trail
@@ -40,7 +42,10 @@ from dermtrial.services.auth import login, logout
 from dermtrial.services.study_report import StudyReport, write_study_report
 from dermtrial.simulate.demo import (
     DEMO_CANDIDATES,
+    DEMO_NOTE,
     DEMO_PASSWORD,
+    DEMO_PLANNED_ENROLLMENT,
+    DEMO_PROTOCOL,
     REPORT_AS,
     SIGN_IN_AS,
     DemoState,
@@ -167,22 +172,35 @@ def _report(db: Database, out: Path) -> StudyReport:
         logout(db, token=session.token, now=utc_now())
 
 
+def _places(enrolled: int, planned: int) -> str:
+    """The demo-only note on the planned enrollment, or why there is no place left (a demo built before it)."""
+    registered = load_builtin(DEMO_PROTOCOL).design.enrollment.count
+    if enrolled >= planned:
+        return (
+            f"No place left to enroll a subject of your own ({enrolled} of {planned} planned subjects are enrolled): "
+            "to practise, delete the demo database (the demo/ folder for the default) and run the demo again."
+        )
+    return DEMO_NOTE.format(planned=planned, registered=registered, free=planned - enrolled)
+
+
 def _number(value: float | None) -> str:
     return "not computable" if value is None else f"{value:.1f}"
 
 
-def _summary(data: AnalysisData, endpoints: dict[str, Any]) -> Table:
+def _summary(data: AnalysisData, endpoints: dict[str, Any], planned: int) -> Table:
     subjects, events = data.subjects, data.adverse_events
     primary = endpoints["primary"]
     improvement = primary["improvement_percent"]
     ci = improvement.get("ci95")
     interval = f" (95% CI {_number(ci[0])} to {_number(ci[1])})" if ci else ""
+    registered = load_builtin(DEMO_PROTOCOL).design.enrollment.count
     table = Table(title=f"dermtrial demo: {data.protocol_id}, simulated data", show_header=False)
     table.add_column("what")
     table.add_column("value")
     table.add_row("candidates screened", str(subjects.height))
     table.add_row("screen failures", str(subjects.filter(subjects["status"] == "screen-failed").height))
     table.add_row("enrolled", str(subjects.filter(subjects["enrolled"]).height))
+    table.add_row("planned enrollment (demo only)", f"{planned} (protocol: {registered})")
     table.add_row(f"analysed ({endpoints['population']['label']})", str(endpoints["population"]["n"]))
     table.add_row(
         "PASI improvement % at week 12",
@@ -278,10 +296,11 @@ def demo(
     if state.kind == "new":
         stdout.print(f"Building the demo study in {shown}: {DEMO_CANDIDATES} simulated candidates, every visit")
         _build(url, sqlite_file)
+        state = DemoState("demo", planned=DEMO_PLANNED_ENROLLMENT)
     else:
         stdout.print(
-            f"Reusing the demo database {shown} ({state.screened} screened, {state.enrolled} enrolled): "
-            "not simulated again; the report is written again",
+            f"Reusing the demo database {shown} ({state.screened} screened, {state.enrolled} of {state.planned} "
+            "planned enrolled): not simulated again; the report is written again",
             markup=False,
         )
     db = _open(url)
@@ -295,7 +314,9 @@ def demo(
         db.dispose()
     data = written.data
     stdout.print(_users(data.sites[0] if data.sites else "-"))
-    stdout.print(_summary(data, written.analysis.endpoints))
+    enrolled = data.subjects.filter(data.subjects["enrolled"]).height
+    stdout.print(_summary(data, written.analysis.endpoints, state.planned))
+    stdout.print(_places(enrolled, state.planned), markup=False)
     stdout.print(f"Report: {written.files.html.resolve()}", markup=False)
     stdout.print(f"        {written.files.pdf.resolve()}", markup=False)
     stdout.print(
