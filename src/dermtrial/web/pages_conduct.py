@@ -20,6 +20,7 @@ from dermtrial.instruments import INSTRUMENTS
 from dermtrial.services import review_reads
 from dermtrial.services.analysis_data import VALUE_KEYS
 from dermtrial.services.conduct_views import FormPage, form_page, schedule_subject_visits, screening, visit_forms
+from dermtrial.services.eligibility_record import eligibility_record_from_forms
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
 from dermtrial.services.matrix import subject_matrix
@@ -96,13 +97,19 @@ def _screening_page(
     status: int = 200,
     record_text: str | None = None,
     notice: str | None = None,
+    fill: bool = False,
 ) -> HTMLResponse:
     db = app_state(request).db
     found = screening(db, session.actor, subject_id=subject_id)
     visits = subject_visits(db, session.actor, subject_id=subject_id)
+    sources: dict[str, str] | None = None
+    if fill:
+        filled, sources = eligibility_record_from_forms(db, session.actor, subject_id)
+        record_text = json.dumps(filled, indent=2, ensure_ascii=False)
     if record_text is None:
         record_text = json.dumps(found.template, indent=2, ensure_ascii=False)
     context = {
+        "sources": sources,
         "s": found,
         "visits": visits,
         "error": error,
@@ -114,9 +121,13 @@ def _screening_page(
 
 
 @router.get("/screening/{subject_id}")
-def screening_page(request: Request, session: PageSession, subject_id: int) -> HTMLResponse:
-    """The eligibility checklist: each criterion's result and evidence, the signature and enrollment."""
-    return _screening_page(request, session, subject_id)
+def screening_page(request: Request, session: PageSession, subject_id: int, fill: str | None = None) -> HTMLResponse:
+    """The eligibility checklist: each criterion's result and evidence, the signature and enrollment.
+
+    ``?fill=forms`` prefills the screening record from the screening visit's forms (with each input's source) instead
+    of the protocol's template.
+    """
+    return _screening_page(request, session, subject_id, fill=fill == "forms")
 
 
 @router.post("/screening/{subject_id}/evaluate", dependencies=CSRF)
