@@ -124,6 +124,15 @@ def test_sign_in_see_the_dashboard_open_the_matrix_and_sign_out(server: str, pag
     assert rows.first.locator("th").inner_text() == "GZ01-E01"
     assert rows.first.locator("td.state-in-progress").count() >= 1  # screening: VS entered, not complete
     page.screenshot(path=screenshots / "subject-matrix.png", full_page=True)
+    cell = rows.first.locator("td.cell a").first  # a scheduled visit's cell opens that visit's page
+    target = cell.get_attribute("href")
+    assert target is not None
+    assert target.startswith("/subjects/")
+    cell.click()
+    page.wait_for_url(f"{server}{target}")
+    assert page.get_by_role("heading", level=1).inner_text() == "Screening"
+    page.go_back()
+    page.wait_for_url(f"{server}/subjects")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{server}/login?signed_out=1")
     assert page.get_by_text("You are signed out.").is_visible()

@@ -320,7 +320,9 @@ def _walk(walk: Walk, site: Site) -> None:
 
     # 15. The study report (data manager): written from the page by `dermtrial report`, then opened
     lead = walk.tab("lead")
-    lead.goto(f"{url}/report")  # typed: no menu entry or link leads to the report page yet
+    lead.goto(f"{url}/dashboard")
+    _menu(lead, "Report")  # the menu shows Report to who may open it (subjects read at every site)
+    lead.wait_for_url(f"{url}/report")
     assert lead.get_by_text("The report has not been run yet.").is_visible()
     password = lead.get_by_label("Your password (the command runs as you)")
     if password.count():  # the page asked for the password while the report ran as a command

@@ -104,6 +104,8 @@ class MatrixRow:
     site: str
     status: str
     cells: list[str]
+    visit_ids: list[int | None] = field(default_factory=list)
+    """The stored visit behind each cell (None: not scheduled), for linking a cell to its visit."""
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,10 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
     for subject_id, site_id, screening, number, status in subjects:
         today = todays[site_id]
         cells: list[str] = []
+        visit_ids: list[int | None] = []
         for visit in protocol.visits:
             row = visits.get((subject_id, visit.id))
+            visit_ids.append(None if row is None else row.id)
             first = firsts.get(subject_id)
             planned = plan_visit(visit, first) if first is not None and visit.id != "screening" else None
             if planned is not None:
@@ -174,7 +178,7 @@ def _matrix(db: Database, actor: Actor, now: dt.datetime, study_id: int, site_co
                     recorded={f.form for f in forms if f.recorded_as is not None},
                 )
             )
-        rows.append(MatrixRow(subject_id, number or screening, codes[site_id], status, cells))
+        rows.append(MatrixRow(subject_id, number or screening, codes[site_id], status, cells, visit_ids))
     readable = sorted(code for i, code in codes.items() if allowed is None or i in allowed)
     return Matrix(columns, rows, readable, window_ends)
 

@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dermtrial.services import Actor, review_reads
 from dermtrial.services.auth import login, logout
-from dermtrial.services.errors import AuthenticationFailed, InvalidInput
+from dermtrial.services.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from dermtrial.services.matrix import CELL_STATES, dashboard, subject_matrix
 from dermtrial.services.sessions import LANGUAGES, OpenSession, change_password, set_language
 from dermtrial.store import utc_now
+from dermtrial.store.engine import Database
 from dermtrial.web.context import app_state
 from dermtrial.web.i18n import from_accept_language, translator
 from dermtrial.web.security import SESSION_COOKIE, csrf_token, page_session, require_csrf
@@ -49,10 +51,20 @@ def render(
         "user": session.actor if session else None,
         "idle_minutes": state.settings.idle_minutes,
         "path": request.url.path,
+        "may_report": session is not None and _may_report(state.db, session.actor),
     }
     response: HTMLResponse = state.templates.TemplateResponse(request, template, base | context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _may_report(db: Database, actor: Actor) -> bool:
+    """Whether the menu shows Report: the report page's own check (who may read subjects at every site)."""
+    try:
+        review_reads.require_study_wide_read(db, actor)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _safe_next(target: str | None) -> str:
