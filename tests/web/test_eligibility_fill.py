@@ -73,3 +73,14 @@ def test_the_button_prefills_the_record_from_the_forms(web: Web, browser: TestCl
 def test_another_sites_subject_is_not_found(web: Web, browser: TestClient) -> None:
     sign_in(browser, "nurse.wu")
     assert browser.get(f"/screening/{web.gz_subject}", params={"fill": "forms"}).status_code == 404
+
+
+def test_the_api_gives_the_same_record_with_its_sources(web: Web, browser: TestClient) -> None:
+    url = f"/api/v1/subjects/{web.gz_subject}/eligibility-record"
+    answer = web.client.get(url, headers=web.api("nurse.li"))
+    assert answer.status_code == 200
+    body = answer.json()
+    sign_in(browser, "nurse.li")
+    assert body["record"] == _record_on(browser.get(f"/screening/{web.gz_subject}", params={"fill": "forms"}).text)
+    assert body["sources"]["pasi"] == "not entered"
+    assert web.client.get(url, headers=web.api("nurse.wu")).status_code == 404

@@ -22,6 +22,7 @@ def test_the_openapi_document_lists_the_api_with_examples(web: Web) -> None:
         # screening, visits and forms (web/api_conduct.py)
         "/screening": ["post"],
         "/subjects/{subject_id}/eligibility": ["get", "post"],
+        "/subjects/{subject_id}/eligibility-record": ["get"],
         "/subjects/{subject_id}/enrollment": ["post"],
         "/subjects/{subject_id}/visits/{visit_id}/forms": ["get"],
         "/subjects/{subject_id}/visits/{visit_id}/occurrence": ["post"],

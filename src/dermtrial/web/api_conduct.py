@@ -12,11 +12,13 @@ import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict
 
 from dermtrial.services.access import Actor
 from dermtrial.services.accountability import dispense_tube, return_tube
 from dermtrial.services.conduct_views import schedule_subject_visits, screening, visit_forms
 from dermtrial.services.dosing import record_infusion
+from dermtrial.services.eligibility_record import eligibility_record_from_forms
 from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
 from dermtrial.services.forms import save_form
 from dermtrial.services.infusion_preview import preview_dose
@@ -90,6 +92,47 @@ def eligibility(request: Request, user: User, subject_id: SubjectId) -> dict[str
     """The latest stored evaluation with each criterion's result and evidence (null before the first)."""
     found = screening(app_state(request).db, user, subject_id=subject_id)
     return {"evaluation": found.evaluation.to_json() if found.evaluation else None}
+
+
+class EligibilityRecordAnswer(BaseModel):
+    """The screening record built from the screening visit's forms, and where each input's value came from."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "record": {
+                        "candidate": "GZ01-S001",
+                        "consent_date": "2019-07-10",
+                        "assessments": {"bsa_percent": 12},
+                        "labs": [{"test": "CA", "value": 2.31, "unit": "mmol/L", "lln": 2.1, "uln": 2.6}],
+                        "facts": {"consent_signed": True},
+                    },
+                    "sources": {
+                        "bsa": "BSA form 12: bsa_percent",
+                        "calcium": "lab result 7 (2.31 mmol/L, 2019-07-12)",
+                        "pasi": "not entered",
+                    },
+                }
+            ]
+        }
+    )
+
+    record: dict[str, Any]
+    """The record, in the shape ``POST /subjects/{id}/eligibility`` takes; an input not entered is left out."""
+    sources: dict[str, str]
+    """Eligibility input name → where its value came from, or ``not entered``."""
+
+
+@router.get(
+    "/subjects/{subject_id}/eligibility-record",
+    response_model=EligibilityRecordAnswer,
+    summary="Screening record from the forms",
+)
+def eligibility_record(request: Request, user: User, subject_id: SubjectId) -> dict[str, Any]:
+    """The screening record built from what was entered at the screening visit (nothing stored)."""
+    record, sources = eligibility_record_from_forms(app_state(request).db, user, subject_id)
+    return {"record": record, "sources": sources}
 
 
 @router.post(
