@@ -149,7 +149,7 @@ def test_raise_a_query_on_a_field_answer_it_and_close_it(served: Served, chromiu
         assert "Thank you, resolved." in page.locator("section[data-query]").last.inner_text()
         page.goto(review)
         page.get_by_role("link", name="Audit history").click()
-        assert page.get_by_role("heading", name="Audit history").is_visible()
+        page.get_by_role("heading", name="Audit history").wait_for()  # the click navigates: wait for the page
         _check(page, axe, screenshots / "audit-history.png")
     finally:
         monitor.close()
