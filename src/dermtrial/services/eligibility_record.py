@@ -135,8 +135,11 @@ class _Collector:
     def instrument(self, name: str, instrument: str) -> None:
         code = next((f.code for f in self.protocol.forms if f.instrument == instrument), None)
         form = self.form(code) if code else None
-        if form is None or form.derived is None:
+        if form is None:
             self.sources[name] = NOT_ENTERED
+            return
+        if form.derived is None:  # saved but not complete: its items may be partial, so it is not read
+            self.sources[name] = f"{form.form_code} form {form.id}: {NOT_ENTERED} (not complete)"
             return
         derived_field, items_field = INSTRUMENT_FIELDS.get(instrument, (instrument, None))
         assessments = self.record.setdefault("assessments", {})
