@@ -37,7 +37,8 @@ def _actor(db: Database, username: str) -> Actor:
 
 
 def _enroll_new_subject(db: Database, crc: Actor, pi: Actor, site: str, today: dt.date) -> tuple[int, str]:
-    """Screen a new candidate consented 20 days ago, evaluate the checklist (eligible), sign it and enroll it."""
+    """Screen a new candidate consented 20 days ago, evaluate the checklist (eligible), have the investigator sign it
+    and enroll it."""
     day = today - dt.timedelta(days=20)
     subject = screen_subject(
         db, crc, site_code=site, consent_version="1.0", consent_signed_local=f"{day.isoformat()}T10:00", now=utc_now()
@@ -53,8 +54,8 @@ def _enroll_new_subject(db: Database, crc: Actor, pi: Actor, site: str, today: d
         db, pi, entity_type="eligibility_evaluation", entity_id=evaluation, password=DEMO_PASSWORD,
         meaning="approved", now=utc_now(),
     )  # fmt: skip
-    number = enroll_subject(
-        db, pi, subject_id=subject, enrolled_local=(day + dt.timedelta(days=15)).isoformat(), now=utc_now()
+    number = enroll_subject(  # the coordinator enrolls, as in the user guide
+        db, crc, subject_id=subject, enrolled_local=(day + dt.timedelta(days=15)).isoformat(), now=utc_now()
     )
     return subject, number
 
