@@ -100,9 +100,11 @@ def screened(study: StudySetup, *, skip_lab: str | None = None) -> Screened:
     _form(study, crc, subject, "SAS", {f"SAS{n:02d}": a for n, a in enumerate(SAS, 1)}, at)
     _form(study, crc, subject, "SDS", {f"SDS{n:02d}": a for n, a in enumerate(SDS, 1)}, at)
     _form(study, crc, subject, "IE", FACTS, at)
-    rows = [{"TRT": code, "CLASS": code, "LASTDAT": day} for code, day in LAST_USE.items()]
+    rows = [{"TRT": code, "CLASS": code, "LASTDAT": day} for code, day in LAST_USE.items() if code != "puva"]
     rows.append({"TRT": "older course", "CLASS": "biologic", "LASTDAT": "2017-05-01"})  # the latest date counts
     _form(study, crc, subject, "PRIORTX", {"therapy": rows}, None)
+    puva = {"TRT": "PUVA", "CLASS": "puva", "LASTDAT": LAST_USE["puva"]}  # the log kept as a second instance
+    _form(study, crc, subject, "PRIORTX", {"therapy": [puva]}, at)
     for code, (value, unit, low, high) in LABS.items():
         add_reference_range(
             study.db, pi, site_code="GZ01", laboratory="central lab", test_code=code, unit=unit, lower=low,
@@ -146,7 +148,7 @@ def test_a_fully_entered_screening_gives_the_verdict_of_the_same_values_typed(st
                                                             "area": 3}  # fmt: skip
     assert record["assessments"]["zung_sas_items"] == SAS
     assert record["assessments"]["bsa_percent"] == 18
-    assert record["last_use"]["biologic"] == "2018-12-01"
+    assert record["last_use"] == LAST_USE
     assert record["facts"]["consent_signed"] is True  # from the consent taken at screening
     assert record["birth_date"] == "1979-03-14"
     assert "baseline_date" not in record  # day 1 not recorded: the planned baseline is the coordinator's to add

@@ -211,18 +211,30 @@ class _Collector:
 
     def last_use(self, name: str, classes: list[str]) -> None:
         form_code, group, class_item, date_item = PRIOR_THERAPY
-        form = self.form(form_code)
-        rows = form.item_values.get(group, []) if form is not None else []
-        latest: dict[str, str] = {}
-        for row in rows if isinstance(rows, list) else []:
-            klass, date = row.get(class_item), row.get(date_item)
-            if isinstance(klass, str) and isinstance(date, str) and len(date) == 10:
-                latest[klass] = max(latest.get(klass, date), date)
+        # A log form may be kept as several instances (one per therapy): every saved one counts.
+        forms = self.session.scalars(
+            select(FormInstance)
+            .where(
+                FormInstance.subject_id == self.subject.id,
+                FormInstance.form_code == form_code,
+                FormInstance.voided.is_(False),
+                FormInstance.status != "not-done",
+                (FormInstance.visit_id == self.visit_id) | FormInstance.visit_id.is_(None),
+            )
+            .order_by(FormInstance.id)
+        ).all()
+        latest: dict[str, tuple[str, int]] = {}
+        for form in forms:
+            rows = form.item_values.get(group, [])
+            for row in rows if isinstance(rows, list) else []:
+                klass, date = row.get(class_item), row.get(date_item)
+                if isinstance(klass, str) and isinstance(date, str) and len(date) == 10:
+                    latest[klass] = max(latest.get(klass, (date, form.id)), (date, form.id))
         given = {k: v for k, v in latest.items() if k in classes}
         if given:
-            self.record.setdefault("last_use", {}).update(given)
+            self.record.setdefault("last_use", {}).update({k: date for k, (date, _) in given.items()})
+        parts = [f"{form_code} form {form_id}: {k}" for k, (_, form_id) in sorted(given.items())]
         missing = [k for k in classes if k not in given]
-        parts = [f"{form_code} form {form.id}: {', '.join(sorted(given))}"] if form is not None and given else []
         if missing:
             parts.append(f"{NOT_ENTERED}: {', '.join(missing)}")
         if "baseline_date" not in self.record:
