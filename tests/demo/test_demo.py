@@ -193,6 +193,13 @@ def test_ctrl_c_while_building_leaves_nothing(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode != 0
-    assert list(folder.iterdir()) == []  # neither the database nor its temporary file
+    left = sorted(p.name for p in folder.iterdir())
+    assert not [name for name in left if name.endswith(".tmp")]  # never a half-built database, whatever the timing
+    if process.returncode == 0:
+        # On a loaded machine the signal can land after the build was complete (seen once in CI): then the database
+        # is whole and in its place, and the report was written.
+        assert "demo.sqlite" in left
+        assert (tmp_path / "out" / "endpoints.json").exists()
+        return
+    assert left == []  # interrupted: neither the database nor its temporary file
     assert not (tmp_path / "out").exists()
