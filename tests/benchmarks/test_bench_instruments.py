@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
+import bench_instruments  # benchmarks/ is on the path (tests/benchmarks/conftest.py)
 from dermtrial.instruments.pasi import pasi_tenths
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_instruments.py"
-
-
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_instruments", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_benchmark_writes_metric_value_baseline_ratio_unit_and_machine(tmp_path: Path) -> None:
-    bench = load()
+    bench = bench_instruments
     output = tmp_path / "bench.json"
     assert bench.main(["--records", "300", "--rounds", "1", "--output", str(output)]) == 0
     result = json.loads(output.read_text(encoding="utf-8"))
@@ -33,7 +21,7 @@ def test_benchmark_writes_metric_value_baseline_ratio_unit_and_machine(tmp_path:
 
 
 def test_benchmark_naive_and_decimal_scorers_agree_with_the_exact_one_after_rounding() -> None:
-    bench = load()
+    bench = bench_instruments
     for row in bench.make_rows(500):
         assert round(bench.naive_float_pasi(row) * 10) == pasi_tenths(row)
         assert bench.decimal_pasi(row) * 10 == pasi_tenths(row)

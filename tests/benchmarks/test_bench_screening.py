@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_screening.py"
-
-
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_screening", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import bench_screening  # benchmarks/ is on the path (tests/benchmarks/conftest.py)
 
 
 def test_benchmark_writes_metric_value_baseline_ratio_unit_and_machine(tmp_path: Path) -> None:
-    bench = load()
+    bench = bench_screening
     output = tmp_path / "bench.json"
     assert bench.main(["--candidates", "2000", "--rounds", "1", "--output", str(output)]) == 0
     result = json.loads(output.read_text(encoding="utf-8"))
@@ -32,7 +21,7 @@ def test_benchmark_writes_metric_value_baseline_ratio_unit_and_machine(tmp_path:
 
 
 def test_the_hand_written_baseline_covers_only_computed_criteria() -> None:
-    bench = load()
+    bench = bench_screening
     from tests.eligibility.records import protocol
 
     kinds = {c.id: c.kind for c in [*protocol().eligibility.inclusion, *protocol().eligibility.exclusion]}
