@@ -4,6 +4,10 @@ SQLite is configured for durability and for many users at once: WAL journal, ``s
 a busy timeout, and every write through one writer: an in-process lock plus ``BEGIN IMMEDIATE``, so that two writers
 never meet inside SQLite and nobody sees "database is locked". Reads use their own connections and never wait for the
 writer (WAL). On PostgreSQL, writes run at READ COMMITTED; the audit chain head row is locked by each append.
+
+A batch (:meth:`Database.batch`) runs many units of work in one transaction: each unit is a SAVEPOINT inside it
+(refused alone, committed with the others), and reads in the same thread see the batch's writes. Bulk loaders use it
+so that a simulated subject's hundred use cases cost one commit, not a hundred.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Database:
             _configure_sqlite(self.engine)
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._writer = threading.Lock()
+        self._local = threading.local()
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,9 +82,38 @@ class Database:
         """``sqlite`` or ``postgresql``."""
         return self.url.get_backend_name()
 
+    def active_batch(self) -> Session | None:
+        """The session of the batch this thread has open on this database, or None."""
+        session: Session | None = getattr(self._local, "batch", None)
+        return session
+
+    def _no_batch(self, what: str) -> None:
+        if self.active_batch() is not None:
+            raise RuntimeError(f"{what} inside a batch: run it as a unit of work of the batch, or after the batch")
+
+    @contextmanager
+    def batch(self) -> Iterator[Session]:
+        """One write transaction for many units of work, committed when the block ends (rolled back on an exception).
+
+        Units of work opened in this thread meanwhile run as SAVEPOINTs of it: a unit that fails is rolled back alone
+        and its error reaches the caller; the units that succeeded are committed together at the end, each with its
+        own audit events, actor and time. :meth:`reading` in this thread reads through the batch (it sees its
+        writes). On SQLite the single-writer lock is held for the whole batch, so keep batches short (one subject,
+        one visit).
+        """
+        self._no_batch("a batch")
+        with self.writing() as session:
+            self._local.batch = session
+            try:
+                yield session
+                session.commit()
+            finally:
+                self._local.batch = None
+
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session for one write transaction; the caller commits. On SQLite it holds the single-writer lock."""
+        self._no_batch("a separate write transaction")
         if self.is_sqlite:
             with self._writer, Session(self._write_engine, expire_on_commit=False, autoflush=False) as session:
                 try:
@@ -96,6 +130,7 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """A connection inside one write transaction (committed on success), for schema changes and bulk work."""
+        self._no_batch("a separate write transaction")
         if self.is_sqlite:
             with self._writer, self._write_engine.begin() as connection:
                 yield connection
@@ -105,7 +140,14 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reading only (never committed; on SQLite it does not wait for the writer)."""
+        """A session for reading only (never committed; on SQLite it does not wait for the writer).
+
+        Inside a batch (same thread) it is the batch's session, so that what the batch wrote is read back.
+        """
+        batch = self.active_batch()
+        if batch is not None:
+            yield batch
+            return
         with Session(self.engine, autoflush=False) as session:
             try:
                 yield session

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
 from dermtrial.store.audit import append_events, canonical_value, keyed_hash
@@ -105,12 +105,19 @@ class UnitOfWork:
     _keys: dict[int, bytes] = field(init=False, default_factory=dict)
     _changed: list[tuple[Base, int | None, dict[str, Any]]] = field(init=False, default_factory=list)
     _context: Any = field(init=False, default=None)
+    _savepoint: SessionTransaction | None = field(init=False, default=None)
+    _released: bool = field(init=False, default=False)  # the savepoint was released or rolled back
 
     def __enter__(self) -> UnitOfWork:
         if self.now.tzinfo is None:
             raise ValueError("now must be timezone-aware UTC")
-        self._context = self.db.writing()
-        self.session = self._context.__enter__()
+        batch = self.db.active_batch()
+        if batch is not None:  # one SAVEPOINT of the batch's transaction (see Database.batch)
+            self.session = batch
+            self._savepoint = batch.begin_nested()
+        else:
+            self._context = self.db.writing()
+            self.session = self._context.__enter__()
         event.listen(self.session, "before_flush", self._stamp_new)
         return self
 
@@ -127,7 +134,12 @@ class UnitOfWork:
             if kind is None:
                 self.commit()
         finally:
-            self._context.__exit__(kind, exc, tb)
+            event.remove(self.session, "before_flush", self._stamp_new)
+            if self._savepoint is not None:
+                if not self._released:
+                    self._savepoint.rollback()  # also after a failed flush, which leaves it inactive
+            else:
+                self._context.__exit__(kind, exc, tb)
 
     # -- audit -------------------------------------------------------------------------------------------------------
     def record(
@@ -287,10 +299,14 @@ class UnitOfWork:
 
     def _race_conflict(self) -> VersionConflict:
         """Another transaction saved one of our records between our read and our write: say which, with both values."""
-        self.session.rollback()
+        if self._savepoint is not None:
+            self._savepoint.rollback()
+            self._released = True
+        else:
+            self.session.rollback()
         with self.db.reading() as session:
             for obj, expected, mine in self._changed:
-                stored = session.get(type(obj), inspect(obj).identity)
+                stored = session.get(type(obj), inspect(obj).identity, populate_existing=True)
                 stored_version = getattr(stored, "version", None)
                 if stored is not None and stored_version != expected:
                     name = f"{obj.__tablename__} {entity_id(obj)}"
@@ -306,5 +322,9 @@ class UnitOfWork:
             raise self._race_conflict() from exc
         append_events(self.session, self._events, now=self.now)
         self.session.flush()
-        self.session.commit()
+        if self._savepoint is not None:
+            self._savepoint.commit()  # released; the batch commits it with the others
+            self._released = True
+        else:
+            self.session.commit()
         self._events.clear()

@@ -1,0 +1,110 @@
+"""Batches: many units of work in one transaction, each a SAVEPOINT: committed together, refused alone, audited each.
+
+Run on a real SQLite file and on PostgreSQL (where a failed statement aborts the whole transaction unless its
+SAVEPOINT is rolled back, so the "refused alone" case proves the savepoints are real).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dermtrial.services import Conflict, unit_of_work
+from dermtrial.services.access import Actor
+from dermtrial.store.audit import verify_chain
+from dermtrial.store.models import AuditEvent, Subject
+from tests.conftest import NOW, StudySetup
+from tests.services.helpers import audit_count, events
+
+
+def _add_subject(study: StudySetup, actor: Actor, number: str, now: dt.datetime = NOW) -> int:
+    with unit_of_work(study.db, actor=actor, now=now) as work:
+        work.require("subject.enroll", study.sites["GZ01"])
+        subject = Subject(study_id=study.study_id, site_id=study.sites["GZ01"], screening_number=number)
+        work.add(subject, study_id=study.study_id, site_code="GZ01")
+        return subject.id
+
+
+def _add_then_fail(study: StudySetup, actor: Actor, number: str) -> None:
+    with unit_of_work(study.db, actor=actor, now=NOW) as work:
+        subject = Subject(study_id=study.study_id, site_id=study.sites["GZ01"], screening_number=number)
+        work.add(subject, study_id=study.study_id, site_code="GZ01")
+        raise RuntimeError("boom")
+
+
+def _batch_then_fail(study: StudySetup, actor: Actor) -> None:
+    with study.db.batch():
+        _add_subject(study, actor, "GZ01-S001")
+        _add_subject(study, actor, "GZ01-S002")
+        raise KeyError("stop")
+
+
+def _numbers_outside(study: StudySetup) -> set[str]:
+    """Screening numbers as another connection sees them (committed data only)."""
+    with Session(study.db.engine) as session:
+        return set(session.scalars(select(Subject.screening_number)))
+
+
+def test_units_of_a_batch_commit_together_each_with_its_own_audit_events(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    assert NOW.isoformat().startswith("2026-03-04T01:30")
+    later = NOW + dt.timedelta(minutes=5)
+    before = audit_count(study.db)
+    with study.db.batch():
+        _add_subject(study, crc, "GZ01-S001")
+        _add_subject(study, crc, "GZ01-S002", now=later)
+        assert _numbers_outside(study) == set()  # nothing is visible before the batch commits
+        with study.db.reading() as session:  # the batch reads its own writes
+            assert set(session.scalars(select(Subject.screening_number))) == {"GZ01-S001", "GZ01-S002"}
+    assert _numbers_outside(study) == {"GZ01-S001", "GZ01-S002"}
+    created = [e for e in events(study.db, entity_type="subject") if e["event_type"] == "create"]
+    assert [e["actor_username"] for e in created] == ["li", "li"]
+    assert [e["occurred_at"][:16] for e in created] == ["2026-03-04T01:30", "2026-03-04T01:35"]
+    assert len({e["request_id"] for e in created}) == 2  # two use cases, two request ids
+    assert audit_count(study.db) == before + 2
+    with study.db.reading() as session:
+        assert verify_chain(session).ok
+
+
+def test_a_unit_refused_inside_a_batch_is_rolled_back_alone(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    with study.db.batch():
+        _add_subject(study, crc, "GZ01-S001")
+        with pytest.raises(Conflict, match="duplicates a stored record"):
+            _add_subject(study, crc, "GZ01-S001")  # the unique number is refused by the database
+        with pytest.raises(RuntimeError, match="boom"):
+            _add_then_fail(study, crc, "GZ01-S009")
+        _add_subject(study, crc, "GZ01-S002")  # the transaction is still usable after both refusals
+    assert _numbers_outside(study) == {"GZ01-S001", "GZ01-S002"}
+    created = [e for e in events(study.db, entity_type="subject") if e["event_type"] == "create"]
+    assert len(created) == 2
+    with study.db.reading() as session:
+        assert verify_chain(session).ok
+
+
+def test_an_error_leaving_the_batch_rolls_back_every_unit_and_its_audit_events(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    before = audit_count(study.db)
+    with pytest.raises(KeyError):
+        _batch_then_fail(study, crc)
+    assert _numbers_outside(study) == set()
+    assert audit_count(study.db) == before
+    with Session(study.db.engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+        assert verify_chain(session).ok
+    _add_subject(study, crc, "GZ01-S001")  # the database is usable afterwards (the writer lock was released)
+    assert _numbers_outside(study) == {"GZ01-S001"}
+
+
+def test_a_separate_write_transaction_inside_a_batch_is_refused(study: StudySetup) -> None:
+    with study.db.batch():
+        with pytest.raises(RuntimeError, match="inside a batch"), study.db.writing():
+            pass
+        with pytest.raises(RuntimeError, match="inside a batch"), study.db.write_connection():
+            pass
+        with pytest.raises(RuntimeError, match="inside a batch"), study.db.batch():
+            pass
+    assert study.db.active_batch() is None
