@@ -11,7 +11,7 @@ from dermtrial.conduct.diary import Compliance, expected_applications, score_dia
 from dermtrial.conduct.dose_tolerance import ToleranceResult, check_dose_tolerance
 from dermtrial.conduct.dosing import DoseResult, check_weight, compute_dose
 from dermtrial.conduct.form_status import FORM_STATUSES, check_form_transition, is_missing
-from dermtrial.conduct.numbering import format_subject_number, next_sequence
+from dermtrial.conduct.numbering import format_subject_number
 from dermtrial.conduct.ointment import WeeklyUse, average_grams_per_week
 from dermtrial.conduct.raters import RaterChange, flag_rater_changes
 from dermtrial.conduct.rules import DEFAULT_RULES, ConductRules, rules_for
@@ -54,7 +54,6 @@ __all__ = [
     "is_missing",
     "is_overdue",
     "may_serve_timepoint",
-    "next_sequence",
     "plan_schedule",
     "plan_visit",
     "rules_for",

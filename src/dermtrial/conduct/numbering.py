@@ -31,13 +31,3 @@ def format_subject_number(template: str, site: str, seq: int) -> str:
                 )
             ]
         ) from exc
-
-
-def next_sequence(existing: list[str], template: str, site: str) -> int:
-    """The next running number at ``site``: one more than the highest number in this format already given."""
-    taken = set(existing)
-    highest = 0
-    for seq in range(1, len(taken) + 2):
-        if format_subject_number(template, site, seq) in taken:
-            highest = seq
-    return highest + 1

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from dermtrial.conduct import format_subject_number, next_sequence
 from dermtrial.eligibility import evaluate_candidate, read_record
 from dermtrial.protocol.loader import content_hash
 from dermtrial.services.access import Actor
 from dermtrial.services.errors import Conflict
 from dermtrial.services.local_time import check_local
+from dermtrial.services.numbering import next_subject_number
 from dermtrial.services.records import refuse
 from dermtrial.services.signatures import record_sha256
 from dermtrial.services.subjects import change_study_status, load_subject, require_consented
@@ -97,12 +97,7 @@ def enroll_subject(db: Database, actor: Actor, *, subject_id: int, enrolled_loca
                 value=enrolled,
             )
         template = ctx.protocol.settings.subject_numbering.enrollment
-        taken = [
-            n
-            for n in session.scalars(select(Subject.subject_number).where(Subject.study_id == ctx.subject.study_id))
-            if n is not None
-        ]
-        number = format_subject_number(template, ctx.site.code, next_sequence(taken, template, ctx.site.code))
+        number = next_subject_number(session, ctx.site, template, "enrollment")
         change_study_status(work, ctx, "enrolled", "enrolled: eligible and signed")
         work.change(
             ctx.subject,

@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dermtrial.conduct import check_after_consent, check_study_status, format_subject_number, next_sequence
+from dermtrial.conduct import check_after_consent, check_study_status
 from dermtrial.protocol.model import Protocol
 from dermtrial.services.access import Actor, find_site
 from dermtrial.services.errors import Conflict, NotFound
 from dermtrial.services.forms import study_protocol
 from dermtrial.services.local_time import check_local
 from dermtrial.services.locks import ensure_unlocked
+from dermtrial.services.numbering import next_subject_number
 from dermtrial.services.records import check_text, locate, refuse
 from dermtrial.services.review import after_change, before_change
 from dermtrial.services.studies import only_study
@@ -114,9 +115,7 @@ def screen_subject(
                 raise refuse(
                     "rescreen_of", rescreen_of, f"only a screen-failed subject is re-screened; it is {earlier.status}"
                 )
-        template = protocol.settings.subject_numbering.screening
-        taken = list(work.session.scalars(select(Subject.screening_number).where(Subject.study_id == study_id)))
-        number = format_subject_number(template, site.code, next_sequence(taken, template, site.code))
+        number = next_subject_number(work.session, site, protocol.settings.subject_numbering.screening, "screening")
         subject = Subject(study_id=study_id, site_id=site.id, screening_number=number, status="screening")
         work.add(subject, study_id=study_id, site_code=site.code)
         place: dict[str, Any] = {"study_id": study_id, "site_code": site.code, "subject_id": subject.id}
