@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from dermtrial.errors import InvalidInput
 from dermtrial.services import passwords
 
 
@@ -46,3 +47,23 @@ def test_an_unknown_profile_is_refused_naming_the_variable_and_the_choices() -> 
     assert done.returncode != 0
     assert "DERMTRIAL_ARGON2_PROFILE" in done.stderr
     assert "cheapest, rfc9106-low-memory" in done.stderr
+
+
+def test_a_scoped_profile_applies_inside_its_block_only() -> None:
+    code = (
+        "from dermtrial.services.passwords import hash_password, hashing_profile\n"
+        "with hashing_profile('cheapest'):\n"
+        "    print(hash_password('a-long-pass-2026'))\n"
+        "print(hash_password('a-long-pass-2026'))"
+    )
+    done = _run(code, None)
+    assert done.returncode == 0, done.stderr
+    inside, after = done.stdout.split()
+    assert "m=65536,t=3" not in inside
+    assert after.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert passwords.verify_password(inside, "a-long-pass-2026")
+
+
+def test_an_unknown_scoped_profile_is_refused_naming_the_choices() -> None:
+    with pytest.raises(InvalidInput, match="cheapest, rfc9106-low-memory"), passwords.hashing_profile("x"):
+        pass

@@ -12,12 +12,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dermtrial.services import Conflict, unit_of_work
+from dermtrial.services import Conflict, PermissionDenied, unit_of_work
 from dermtrial.services.access import Actor
+from dermtrial.services.accounts import revoke_role
+from dermtrial.services.forms import save_form
+from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.store.audit import verify_chain
-from dermtrial.store.models import AuditEvent, Subject
+from dermtrial.store.models import AuditEvent, FormInstance, Subject
 from tests.conftest import NOW, StudySetup
-from tests.services.helpers import audit_count, events
+from tests.services.helpers import audit_count, count, events
 
 
 def _add_subject(study: StudySetup, actor: Actor, number: str, now: dt.datetime = NOW) -> int:
@@ -108,3 +111,27 @@ def test_a_separate_write_transaction_inside_a_batch_is_refused(study: StudySetu
         with pytest.raises(RuntimeError, match="inside a batch"), study.db.batch():
             pass
     assert study.db.active_batch() is None
+
+
+def test_a_lock_made_inside_a_batch_refuses_the_next_write_of_the_batch(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    manager = study.user("dm", "data-manager", None)
+    with study.db.batch():
+        subject_id = _add_subject(study, crc, "GZ01-S001")
+        save_form(study.db, crc, subject_id=subject_id, form_code="DM", item_values={"SEX": "F"}, now=NOW)  # memo
+        lock_record(study.db, manager, level="subject", entity_id=subject_id, now=NOW, reason="review")
+        with pytest.raises(RecordLocked, match=f"subject {subject_id} is locked"):
+            save_form(study.db, crc, subject_id=subject_id, form_code="VS", item_values={}, now=NOW)
+    assert count(study.db, FormInstance) == 1
+
+
+def test_a_role_revoked_inside_a_batch_is_refused_at_the_next_unit(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    with study.db.batch():
+        _add_subject(study, crc, "GZ01-S001")  # the grant is read and kept in the batch's memo
+        revoke_role(
+            study.db, study.admin, username="li", role="coordinator", site_code="GZ01", reason="left the site", now=NOW
+        )
+        with pytest.raises(PermissionDenied, match=r'user "li" may not subject\.enroll'):
+            _add_subject(study, crc, "GZ01-S002")
+    assert _numbers_outside(study) == {"GZ01-S001"}

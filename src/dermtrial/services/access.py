@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from dermtrial.services.errors import NotFound, PermissionDenied
+from dermtrial.store.engine import batch_memo
 from dermtrial.store.models import Permission, Role, RoleGrant, RolePermission, Site, User
 
 
@@ -138,8 +139,14 @@ def require(session: Session, actor: Actor, permission: str, site_id: int | None
     """
     if permission not in access_model().permissions:
         raise ValueError(f"unknown permission {permission!r} (not in roles.yaml)")
-    # One statement: the account's state and its unrevoked grants holding the permission (none: one row of nulls).
-    rows = session.execute(_require_query(), {"user_id": actor.user_id, "permission": permission}).all()
+    # One statement: the account's state and its unrevoked grants holding the permission (none: one row of nulls);
+    # read once per batch (see store.engine.batch_memo).
+    memo, key = batch_memo(session), ("require", actor.user_id, permission)
+    rows = memo.get(key) if memo is not None else None
+    if rows is None:
+        rows = session.execute(_require_query(), {"user_id": actor.user_id, "permission": permission}).all()
+        if memo is not None:
+            memo[key] = rows
     if not rows or not rows[0].active:
         raise PermissionDenied(
             f'user "{actor.username}" is not an active account', path=("user",), value=actor.username

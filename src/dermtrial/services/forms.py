@@ -35,7 +35,7 @@ from dermtrial.services.locks import ensure_unlocked
 from dermtrial.services.records import locate
 from dermtrial.services.review import after_change, before_change
 from dermtrial.services.uow import ServiceUnitOfWork, unit_of_work
-from dermtrial.store.engine import Database
+from dermtrial.store.engine import Database, batch_memo
 from dermtrial.store.models import FormInstance, Site, Study, Subject, SubjectIdentity, Visit
 
 #: Form items whose full value is identifying, and the ``subject_identity`` column that keeps it. The full value is
@@ -51,8 +51,13 @@ _PROTOCOL_HASH = select(Study.protocol_content_hash).where(Study.id == bindparam
 
 
 def study_protocol(session: Session, study_id: int) -> Protocol:
-    """The study's protocol as stored in its snapshot (parsed once per content hash)."""
-    digest = session.scalar(_PROTOCOL_HASH, {"study_id": study_id})
+    """The study's protocol as stored in its snapshot (parsed once per content hash; read once per batch)."""
+    memo, key = batch_memo(session), ("study_protocol", study_id)
+    digest = memo.get(key) if memo is not None else None
+    if digest is None:
+        digest = session.scalar(_PROTOCOL_HASH, {"study_id": study_id})
+        if memo is not None and digest is not None:
+            memo[key] = digest
     if digest is None:
         raise NotFound(f"no study {study_id}", path=("study",), value=study_id)
     protocol = _protocols.get(digest)

@@ -28,7 +28,7 @@ from dermtrial.services.records import Located, check_text, locate, refuse
 from dermtrial.services.studies import only_study
 from dermtrial.services.uow import ServiceUnitOfWork, reading, unit_of_work
 from dermtrial.store.audit import format_utc
-from dermtrial.store.engine import Database
+from dermtrial.store.engine import Database, batch_memo
 from dermtrial.store.models import RecordLock, Study, User
 
 RECORD_LEVELS: dict[str, str] = {"form": "form_instance", "visit": "visit", "subject": "subject"}
@@ -56,14 +56,25 @@ def hold_study(session: Session, study_id: int, *, exclusive: bool) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         return
+    memo, key = batch_memo(session), ("hold_study", study_id)
+    if not exclusive and memo is not None and key in memo:
+        return  # held for the rest of the batch's transaction
     session.execute(select(Study.id).where(Study.id == study_id).with_for_update(read=not exclusive)).first()
+    if memo is not None:
+        memo[key] = True
 
 
 def locks_covering(session: Session, located: Located) -> list[RecordLock]:
     """The locks in force on the located record: the study's, its subject's, its visit's and its form's."""
     keys = {"study_id": located.study_id, "subject": located.subject_id, "visit": located.visit_id}
-    found = list(session.scalars(_covering_query(), keys | {"form": located.form_id}))
-    return sorted(found, key=lambda lock: (_ORDER.index(lock.level), lock.id))
+    keys["form"] = located.form_id
+    memo, key = batch_memo(session), ("locks_covering", *keys.values())
+    if memo is not None and key in memo:
+        return list(memo[key])
+    found = sorted(session.scalars(_covering_query(), keys), key=lambda lock: (_ORDER.index(lock.level), lock.id))
+    if memo is not None:
+        memo[key] = tuple(found)
+    return found
 
 
 @cache

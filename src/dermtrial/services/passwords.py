@@ -7,11 +7,18 @@ Hashes use argon2id with RFC 9106's low-memory profile (t=3, m=64 MiB, p=4). The
 ``DERMTRIAL_ARGON2_PROFILE=cheapest`` selects argon2-cffi's cheapest profile instead: for test suites only, where
 hundreds of accounts are made, never for a study database. Each stored hash carries its own parameters, so hashes
 made under either profile verify under both.
+
+:func:`hashing_profile` names the profile for the hashes made inside a block: the simulator makes its accounts under
+``cheapest``, since their one password is published (docs/simulate.md) and a costly hash of it would protect nothing
+while costing a third of a second at each signature.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 from argon2 import PasswordHasher, profiles
@@ -31,12 +38,31 @@ PROFILES = {"rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY, "cheapest": prof
 DEFAULT_PROFILE = "rfc9106-low-memory"
 
 
-@cache
+_scoped: ContextVar[str | None] = ContextVar("dermtrial_argon2_profile", default=None)
+
+
 def _hasher() -> PasswordHasher:
-    name = os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    scoped = _scoped.get()
+    return _profile_hasher(scoped or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE)
+
+
+@cache
+def _profile_hasher(name: str) -> PasswordHasher:
     if name not in PROFILES:
         raise invalid(PROFILE_ENV, name, f"one of {', '.join(sorted(PROFILES))}")
     return PasswordHasher.from_parameters(PROFILES[name])
+
+
+@contextmanager
+def hashing_profile(name: str) -> Iterator[None]:
+    """Hash passwords made inside the block with the profile ``name`` (one of :data:`PROFILES`)."""
+    if name not in PROFILES:
+        raise invalid("profile", name, f"one of {', '.join(sorted(PROFILES))}")
+    token = _scoped.set(name)
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
 
 
 def check_password_rule(password: str, username: str) -> None:

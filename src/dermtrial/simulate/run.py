@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dermtrial.protocol.model import Protocol
+from dermtrial.services.passwords import hashing_profile
 from dermtrial.simulate.cohort import count_eligible, generate_cohort, site_specs
 from dermtrial.simulate.csv_out import HEADER, csv_rows
 from dermtrial.simulate.driver import fill_subject
@@ -74,7 +75,8 @@ def run_simulation(
     study = None
     if db is not None:
         eligible = count_eligible(subjects=subjects, seed=seed, params=params)
-        study = open_study(db, protocol, protocol_arg, specs, eligible, params, clock)
+        with hashing_profile("cheapest"):  # the accounts' one password is published: see services.passwords
+            study = open_study(db, protocol, protocol_arg, specs, eligible, params, clock)
         first, result.study_id, result.notes = study.first_sequence, study.study_id, study.notes
         result.filled = Filled()
     with _atomic_csv(csv_path) as stream:
@@ -84,7 +86,8 @@ def run_simulation(
             result.candidates += 1
             result.eligible += subject.eligible
             if db is not None and study is not None and result.filled is not None:
-                fill_subject(db, protocol, study, subject, clock, result.filled)
+                with db.batch():  # one transaction per subject; each use case inside keeps its own audit events
+                    fill_subject(db, protocol, study, subject, clock, result.filled)
             if stream is not None:
                 for row in csv_rows(subject):
                     stream.write(",".join(row) + "\n")

@@ -13,7 +13,7 @@ so that a simulated subject's hundred use cases cost one commit, not a hundred.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,6 +49,40 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+#: Tables whose change inside a batch empties its memo (what :func:`batch_memo` keeps is read from them).
+MEMO_TABLES = frozenset({"app_user", "permission", "role_permission", "role_grant", "record_lock", "study", "site"})
+
+
+def _prepare_batch(session: Session) -> None:
+    """Keep every object the session loads or adds until it closes (SQLAlchemy's identity map holds them weakly), so
+    that the units of a batch find the subject, visit and site by key without asking the database again; and give
+    the batch its memo (see :func:`batch_memo`)."""
+    held: list[object] = []
+    memo: dict[Hashable, Any] = {}
+    session.info["held"], session.info["memo"] = held, memo
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    def forget(flushing: Session, _context: Any, _instances: Any) -> None:
+        touched = (*flushing.new, *flushing.dirty, *flushing.deleted)
+        if any(getattr(obj, "__tablename__", None) in MEMO_TABLES for obj in touched):
+            memo.clear()
+
+    event.listen(session, "loaded_as_persistent", hold)
+    event.listen(session, "pending_to_persistent", hold)
+    event.listen(session, "before_flush", forget)
+
+
+def batch_memo(session: Session) -> dict[Hashable, Any] | None:
+    """The memo of a batch's session (None outside a batch): answers read once per batch, such as an account's
+    grants, the locks covering a record or a study's protocol. A batch is one transaction that holds the study row
+    (PostgreSQL) or the single writer (SQLite), so locks cannot appear meanwhile; grants read once behave as in one
+    REPEATABLE READ transaction. A flush touching any of :data:`MEMO_TABLES` empties it."""
+    memo: dict[Hashable, Any] | None = session.info.get("memo")
+    return memo
 
 
 class Database:
@@ -103,6 +137,7 @@ class Database:
         """
         self._no_batch("a batch")
         with self.writing() as session:
+            _prepare_batch(session)
             self._local.batch = session
             try:
                 yield session

@@ -138,6 +138,7 @@ class UnitOfWork:
             if self._savepoint is not None:
                 if not self._released:
                     self._savepoint.rollback()  # also after a failed flush, which leaves it inactive
+                    self.session.info.get("memo", {}).clear()  # it may hold what the rolled-back unit read
             else:
                 self._context.__exit__(kind, exc, tb)
 
@@ -301,6 +302,7 @@ class UnitOfWork:
         """Another transaction saved one of our records between our read and our write: say which, with both values."""
         if self._savepoint is not None:
             self._savepoint.rollback()
+            self.session.info.get("memo", {}).clear()
             self._released = True
         else:
             self.session.rollback()
