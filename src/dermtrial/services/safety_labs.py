@@ -12,11 +12,16 @@ Baseline: the subject's latest result of the same test collected on or before th
 none before treatment starts. Calcium is corrected with the albumin given, or with the subject's albumin result of
 the same day. A grade at or above the protocol's ``lab_grade_at_least`` alert (default 3), or a rise of 2 grades or
 more from the baseline grade, is a ``safety-alert`` audit event and is returned.
+
+``record_lab_panel`` stores the results of one blood draw (one collection time) in one unit of work, each exactly
+as ``record_lab_result`` would: the subject, its locks, demographics and first treatment date are read once. Every
+entry is checked first (problems name it: ``results[2].unit``) and one bad entry stores nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dermtrial.eligibility.labs import check_unit, conversion
+from dermtrial.errors import InvalidInput, Path, Problem, format_path
 from dermtrial.protocol.model import LabTest, Protocol
 from dermtrial.safety import LabGrade, criteria, grade_lab
 from dermtrial.safety.alerts import LabAlert, lab_alerts
@@ -34,7 +40,7 @@ from dermtrial.services.locks import ensure_unlocked
 from dermtrial.services.records import locate
 from dermtrial.services.reference_ranges import RangeLookup, find_reference_range
 from dermtrial.services.subjects import SubjectContext, load_subject
-from dermtrial.services.uow import unit_of_work
+from dermtrial.services.uow import ServiceUnitOfWork, unit_of_work
 from dermtrial.services.visits import first_treatment_date
 from dermtrial.store.engine import Database
 from dermtrial.store.models import FormInstance, LabResult
@@ -49,6 +55,17 @@ class LabRecorded:
     grade: int | None
     alerts: tuple[LabAlert, ...]
     range_reason: str | None
+
+
+@dataclass(frozen=True)
+class LabEntry:
+    """One result of a blood draw for :func:`record_lab_panel`: the test, the value in ``unit`` and, for calcium,
+    the albumin (g/L) to correct it with (else the draw's or the same day's albumin result)."""
+
+    test_code: str
+    value: Decimal
+    unit: str
+    albumin_g_per_l: Decimal | None = None
 
 
 def worst_grade(grading: LabGrade) -> int | None:
@@ -85,7 +102,13 @@ def _demographics(session: Session, ctx: SubjectContext) -> tuple[str | None, in
 
 
 def _range(session: Session, ctx: SubjectContext, test: LabTest, on: dt.date) -> RangeLookup:
-    sex, birth_year = _demographics(session, ctx)
+    return _range_for(session, ctx, _demographics(session, ctx), test, on)
+
+
+def _range_for(
+    session: Session, ctx: SubjectContext, demographics: tuple[str | None, int | None], test: LabTest, on: dt.date
+) -> RangeLookup:
+    sex, birth_year = demographics
     if birth_year is None:
         return RangeLookup(None, None, None, None, None, reason="the subject's year of birth is unknown")
     return find_reference_range(session, ctx.site, test.code, sex, on.year - birth_year, on)
@@ -109,6 +132,171 @@ def _earlier(session: Session, subject_id: int, code: str, on_or_before: dt.date
     return max(wanted, key=lambda item: (item[0], item[1]))[2] if wanted else None
 
 
+@dataclass(frozen=True)
+class _Draw:
+    """What the results of one blood draw share, read once per call inside its unit of work."""
+
+    work: ServiceUnitOfWork
+    ctx: SubjectContext
+    visit_id: int | None
+    collected_local: str
+    collected: dt.date
+    demographics: tuple[str | None, int | None]
+    first_treatment: dt.date | None
+    alert_threshold: int
+
+
+def _check_values(entries: Sequence[LabEntry], prefixes: Sequence[Path]) -> list[Problem]:
+    """Values must be finite numbers ≥ 0 (checked before anything is read)."""
+    return [
+        Problem((*prefix, "value"), f"{entry.value} is not allowed: a number ≥ 0", value=entry.value)
+        for entry, prefix in zip(entries, prefixes, strict=True)
+        if not entry.value.is_finite() or entry.value < 0
+    ]
+
+
+def _check_tests(
+    entries: Sequence[LabEntry], prefixes: Sequence[Path], tests: dict[str, LabTest]
+) -> tuple[list[LabTest], list[Problem]]:
+    """Each entry's test (one of the protocol's) and unit (one the test allows); a test at most once per draw."""
+    found: list[LabTest] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, (entry, prefix) in enumerate(zip(entries, prefixes, strict=True)):
+        test = tests.get(entry.test_code)
+        if test is None:
+            message = f'"{entry.test_code}" is not allowed: one of {", ".join(tests)}'
+            problems.append(Problem((*prefix, "test_code"), message, value=entry.test_code))
+            continue
+        if (unit_problem := check_unit(test, entry.unit)) is not None:
+            problems.append(Problem((*prefix, "unit"), unit_problem, value=entry.unit))
+        if test.code in seen:
+            message = (
+                f'"{entry.test_code}" is not allowed twice in one panel: '
+                f"{format_path(prefixes[seen[test.code]])} is also {test.code}"
+            )
+            problems.append(Problem((*prefix, "test_code"), message, value=entry.test_code))
+        seen.setdefault(test.code, index)
+        found.append(test)
+    return found, problems
+
+
+def _record_one(draw: _Draw, test: LabTest, entry: LabEntry) -> LabRecorded:
+    """Store one checked result of ``draw`` with its SI value, range, grade, derivation and alerts."""
+    work, ctx, value, unit = draw.work, draw.ctx, entry.value, entry.unit
+    session, subject_id, collected = work.session, ctx.subject.id, draw.collected
+    lookup = _range_for(session, ctx, draw.demographics, test, collected)
+    lln, uln = _in_unit(test, lookup.lower, lookup.unit, unit), _in_unit(test, lookup.upper, lookup.unit, unit)
+    first = draw.first_treatment
+    after_start = first is not None and collected > first
+    before = _earlier(session, subject_id, test.code, first, same_day=False) if first and after_start else None
+    baseline = _in_unit(test, before.si_value, before.si_unit, unit) if before is not None else None
+    albumin_g_per_l = entry.albumin_g_per_l
+    if test.code == "CA" and albumin_g_per_l is None:
+        albumin = _earlier(session, subject_id, "ALB", collected, same_day=True)
+        if albumin is not None:
+            session.refresh(albumin, ["si_value"])  # as stored, also when written earlier in this unit of work
+        albumin_g_per_l = albumin.si_value if albumin is not None else None
+    grading: LabGrade | None = None
+    alerts: list[LabAlert] = []
+    if criteria().terms_for(test.code):
+        settings = ctx.protocol.settings
+
+        def graded(number: Decimal, base: Decimal | None, albumin: Decimal | None) -> LabGrade:
+            return grade_lab(
+                test,
+                number,
+                unit,
+                lln=lln,
+                uln=uln,
+                baseline=base,
+                albumin_g_per_l=albumin,
+                calcium_correction_name=settings.calcium_correction,
+                hemoglobin_increased_reference=settings.hemoglobin_increased_reference,
+            )
+
+        grading = graded(value, baseline, albumin_g_per_l)
+        baseline_grading = graded(baseline, None, None) if baseline is not None else None
+        alerts = lab_alerts(grading, baseline_grading, draw.alert_threshold)
+    si_value = value * conversion(test, unit, test.si_unit).factor
+    record = LabResult(
+        subject_id=subject_id,
+        visit_id=draw.visit_id,
+        test_code=test.code,
+        value_text=str(value),
+        value=value,
+        unit=unit,
+        si_value=si_value,
+        si_unit=test.si_unit,
+        reference_range_id=lookup.range_id,
+        grade=None if grading is None else worst_grade(grading),
+        grading_version=None if grading is None else grading.version,
+        collected_local=draw.collected_local,
+        collected_tz=ctx.site.timezone,
+    )
+    work.add(record, **ctx.place())
+    if grading is not None:
+        detail = grading.to_json()
+        if lookup.reason:
+            detail["reference_range"] = lookup.reason
+        work.record(
+            "derivation",
+            entity_type="lab_result",
+            entity_id=str(record.id),
+            field="ctcae",
+            new=detail,
+            **ctx.place(),
+        )
+    for alert in alerts:
+        work.record(
+            "safety-alert",
+            entity_type="lab_result",
+            entity_id=str(record.id),
+            field=alert.kind,
+            new={"term": alert.term, "grade": alert.grade, "message": alert.message},
+            **ctx.place(),
+        )
+    return LabRecorded(record.id, grading, record.grade, tuple(alerts), lookup.reason)
+
+
+def _record_draw(
+    db: Database,
+    actor: Actor,
+    *,
+    subject_id: int,
+    entries: Sequence[LabEntry],
+    prefixes: Sequence[Path],
+    collected_local: str,
+    now: dt.datetime,
+    visit_id: int | None,
+) -> list[LabRecorded]:
+    """Check every entry, then store them all in one unit of work (nothing stored if one is refused)."""
+    check_local(collected_local, field="collected_local")
+    if problems := _check_values(entries, prefixes):
+        raise InvalidInput(problems)
+    with unit_of_work(db, actor=actor, now=now, reason="laboratory result") as work:
+        ctx = load_subject(work, subject_id, "form.write")
+        tests, problems = _check_tests(entries, prefixes, {t.code: t for t in ctx.protocol.safety.lab_tests})
+        if problems:
+            raise InvalidInput(problems)
+        session = work.session
+        ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
+        draw = _Draw(
+            work=work,
+            ctx=ctx,
+            visit_id=visit_id,
+            collected_local=collected_local,
+            collected=dt.date.fromisoformat(collected_local[:10]),
+            demographics=_demographics(session, ctx),
+            first_treatment=first_treatment_date(session, subject_id),
+            alert_threshold=_alert_threshold(ctx.protocol),
+        )
+        # albumin first: a calcium of the draw without an albumin given is corrected with the draw's albumin
+        order = sorted(range(len(entries)), key=lambda index: tests[index].code != "ALB")
+        recorded = {index: _record_one(draw, tests[index], entries[index]) for index in order}
+        return [recorded[index] for index in range(len(entries))]
+
+
 def record_lab_result(
     db: Database,
     actor: Actor,
@@ -123,86 +311,44 @@ def record_lab_result(
     albumin_g_per_l: Decimal | None = None,
 ) -> LabRecorded:
     """Store one result with its SI value, reference range and CTCAE grade (``form.write`` at the subject's site)."""
-    check_local(collected_local, field="collected_local")
-    if not value.is_finite() or value < 0:
-        raise invalid("value", value, f"{value} is not allowed: a number ≥ 0")
-    with unit_of_work(db, actor=actor, now=now, reason="laboratory result") as work:
-        ctx = load_subject(work, subject_id, "form.write")
-        tests = {t.code: t for t in ctx.protocol.safety.lab_tests}
-        test = tests.get(test_code)
-        if test is None:
-            raise invalid("test_code", test_code, f'"{test_code}" is not allowed: one of {", ".join(tests)}')
-        if (message := check_unit(test, unit)) is not None:
-            raise invalid("unit", unit, message)
-        session = work.session
-        ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
-        collected = dt.date.fromisoformat(collected_local[:10])
-        lookup = _range(session, ctx, test, collected)
-        lln, uln = _in_unit(test, lookup.lower, lookup.unit, unit), _in_unit(test, lookup.upper, lookup.unit, unit)
-        first = first_treatment_date(session, subject_id)
-        after_start = first is not None and collected > first
-        before = _earlier(session, subject_id, test.code, first, same_day=False) if first and after_start else None
-        baseline = _in_unit(test, before.si_value, before.si_unit, unit) if before is not None else None
-        if test.code == "CA" and albumin_g_per_l is None:
-            albumin = _earlier(session, subject_id, "ALB", collected, same_day=True)
-            albumin_g_per_l = albumin.si_value if albumin is not None else None
-        grading: LabGrade | None = None
-        alerts: list[LabAlert] = []
-        if criteria().terms_for(test.code):
-            settings = ctx.protocol.settings
+    (recorded,) = _record_draw(
+        db,
+        actor,
+        subject_id=subject_id,
+        entries=[LabEntry(test_code, value, unit, albumin_g_per_l)],
+        prefixes=[()],
+        collected_local=collected_local,
+        now=now,
+        visit_id=visit_id,
+    )
+    return recorded
 
-            def graded(number: Decimal, base: Decimal | None, albumin: Decimal | None) -> LabGrade:
-                return grade_lab(
-                    test,
-                    number,
-                    unit,
-                    lln=lln,
-                    uln=uln,
-                    baseline=base,
-                    albumin_g_per_l=albumin,
-                    calcium_correction_name=settings.calcium_correction,
-                    hemoglobin_increased_reference=settings.hemoglobin_increased_reference,
-                )
 
-            grading = graded(value, baseline, albumin_g_per_l)
-            baseline_grading = graded(baseline, None, None) if baseline is not None else None
-            alerts = lab_alerts(grading, baseline_grading, _alert_threshold(ctx.protocol))
-        si_value = value * conversion(test, unit, test.si_unit).factor
-        record = LabResult(
-            subject_id=subject_id,
-            visit_id=visit_id,
-            test_code=test.code,
-            value_text=str(value),
-            value=value,
-            unit=unit,
-            si_value=si_value,
-            si_unit=test.si_unit,
-            reference_range_id=lookup.range_id,
-            grade=None if grading is None else worst_grade(grading),
-            grading_version=None if grading is None else grading.version,
-            collected_local=collected_local,
-            collected_tz=ctx.site.timezone,
-        )
-        work.add(record, **ctx.place())
-        if grading is not None:
-            detail = grading.to_json()
-            if lookup.reason:
-                detail["reference_range"] = lookup.reason
-            work.record(
-                "derivation",
-                entity_type="lab_result",
-                entity_id=str(record.id),
-                field="ctcae",
-                new=detail,
-                **ctx.place(),
-            )
-        for alert in alerts:
-            work.record(
-                "safety-alert",
-                entity_type="lab_result",
-                entity_id=str(record.id),
-                field=alert.kind,
-                new={"term": alert.term, "grade": alert.grade, "message": alert.message},
-                **ctx.place(),
-            )
-        return LabRecorded(record.id, grading, record.grade, tuple(alerts), lookup.reason)
+def record_lab_panel(
+    db: Database,
+    actor: Actor,
+    *,
+    subject_id: int,
+    results: Sequence[LabEntry],
+    collected_local: str,
+    now: dt.datetime,
+    visit_id: int | None = None,
+) -> list[LabRecorded]:
+    """Store the results of one blood draw in one unit of work, each as :func:`record_lab_result` would.
+
+    Every entry is checked before anything is stored; problems name the entry (``results[2].unit``). A test may
+    appear once per panel. A calcium without an albumin given is corrected with the panel's albumin, whatever the
+    order of the entries. Returns what was stored for each entry, in the order given.
+    """
+    if not results:
+        raise invalid("results", [], "an empty panel is not allowed: at least one result")
+    return _record_draw(
+        db,
+        actor,
+        subject_id=subject_id,
+        entries=list(results),
+        prefixes=[("results", index) for index in range(len(results))],
+        collected_local=collected_local,
+        now=now,
+        visit_id=visit_id,
+    )
