@@ -18,6 +18,7 @@ from dermtrial.services.accounts import revoke_role
 from dermtrial.services.forms import save_form
 from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.store.audit import verify_chain
+from dermtrial.store.engine import BatchAbandoned
 from dermtrial.store.models import AuditEvent, FormInstance, Subject
 from tests.conftest import NOW, StudySetup
 from tests.services.helpers import audit_count, count, events
@@ -135,3 +136,40 @@ def test_a_role_revoked_inside_a_batch_is_refused_at_the_next_unit(study: StudyS
         with pytest.raises(PermissionDenied, match=r'user "li" may not subject\.enroll'):
             _add_subject(study, crc, "GZ01-S002")
     assert _numbers_outside(study) == {"GZ01-S001"}
+
+
+def test_without_savepoints_the_units_commit_together_and_the_chain_head_ends_at_the_last_event(
+    study: StudySetup,
+) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    before = audit_count(study.db)
+    with study.db.batch(savepoints=False):
+        _add_subject(study, crc, "GZ01-S001")
+        _add_subject(study, crc, "GZ01-S002")
+    assert _numbers_outside(study) == {"GZ01-S001", "GZ01-S002"}
+    assert audit_count(study.db) == before + 2
+    with study.db.reading() as session:
+        report = verify_chain(session)  # also checks the head row against the last event
+    assert report.ok, report.problem
+    assert report.last_seq == before + 2
+
+
+def _abandoned_batch(study: StudySetup, actor: Actor) -> None:
+    with study.db.batch(savepoints=False):
+        _add_subject(study, actor, "GZ01-S001")
+        with pytest.raises(Conflict):
+            _add_subject(study, actor, "GZ01-S001")  # swallowed here: the batch must still not commit
+        with pytest.raises(BatchAbandoned, match="is abandoned"):
+            _add_subject(study, actor, "GZ01-S002")
+
+
+def test_without_savepoints_a_failed_unit_abandons_the_batch_and_nothing_is_committed(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    before = audit_count(study.db)
+    with pytest.raises(BatchAbandoned, match=r"IntegrityError.*(UNIQUE|duplicate key)"):
+        _abandoned_batch(study, crc)
+    assert _numbers_outside(study) == set()
+    assert audit_count(study.db) == before
+    _add_subject(study, crc, "GZ01-S003")
+    with study.db.reading() as session:
+        assert verify_chain(session).ok

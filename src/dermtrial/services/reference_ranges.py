@@ -26,7 +26,7 @@ from dermtrial.services.locks import ensure_study_unlocked
 from dermtrial.services.records import check_text, problem, refuse
 from dermtrial.services.studies import only_study
 from dermtrial.services.uow import reading, unit_of_work
-from dermtrial.store.engine import Database
+from dermtrial.store.engine import Database, batch_memo
 from dermtrial.store.models import ReferenceRange, Site, Study
 
 SEXES = ("M", "F")
@@ -166,10 +166,17 @@ def add_reference_range(
 
 
 def _ranges(session: Session, site_id: int, test_code: str) -> list[ReferenceRange]:
+    """The site's ranges for the test, in the order they apply (read once per batch: see store.engine.batch_memo)."""
+    memo, key = batch_memo(session), ("reference_ranges", site_id, test_code)
+    if memo is not None and key in memo:
+        return list(memo[key])
     query = select(ReferenceRange).where(
         ReferenceRange.site_id == site_id, ReferenceRange.test_code == test_code, ReferenceRange.voided.is_(False)
     )
-    return list(session.scalars(query.order_by(ReferenceRange.effective_from, ReferenceRange.id)))
+    found = list(session.scalars(query.order_by(ReferenceRange.effective_from, ReferenceRange.id)))
+    if memo is not None:
+        memo[key] = tuple(found)
+    return found
 
 
 def _stored(session: Session, range_id: int) -> tuple[ReferenceRange, Site]:

@@ -15,7 +15,7 @@ from dermtrial.protocol.model import Protocol
 from dermtrial.services.dosing import Infusion, record_infusion
 from dermtrial.services.forms import save_form
 from dermtrial.services.safety_ae import AdverseEventInput, assess_causality, record_adverse_event
-from dermtrial.services.safety_labs import record_lab_result
+from dermtrial.services.safety_labs import LabEntry, record_lab_panel
 from dermtrial.services.safety_sae import report_sae
 from dermtrial.services.visits import record_assessor
 from dermtrial.simulate import instruments as items
@@ -124,15 +124,17 @@ class Replay:
                 record_assessor(db, crc, form_id=saved.form_id, assessor_username=self.pi.username, now=self.clock())
 
     def labs(self, subject_id: int, draws: list[LabDraw], visit_id: int | None) -> None:
+        """Each day's draws as one panel (one blood draw, one unit of work)."""
+        by_day: dict[dt.date, list[LabDraw]] = {}
         for draw in draws:
-            record_lab_result(
+            by_day.setdefault(draw.date, []).append(draw)
+        for day, panel in by_day.items():
+            record_lab_panel(
                 self.db,
                 self.crc,
                 subject_id=subject_id,
-                test_code=draw.test,
-                value=draw.value,
-                unit=draw.unit,
-                collected_local=f"{draw.date.isoformat()}T08:00",
+                results=[LabEntry(test_code=d.test, value=d.value, unit=d.unit) for d in panel],
+                collected_local=f"{day.isoformat()}T08:00",
                 now=self.clock(),
                 visit_id=visit_id,
             )

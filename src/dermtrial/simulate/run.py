@@ -86,7 +86,7 @@ def run_simulation(
             result.candidates += 1
             result.eligible += subject.eligible
             if db is not None and study is not None and result.filled is not None:
-                with db.batch():  # one transaction per subject; each use case inside keeps its own audit events
+                with db.batch(savepoints=False):  # one transaction per subject (any error stops the run)
                     fill_subject(db, protocol, study, subject, clock, result.filled)
             if stream is not None:
                 for row in csv_rows(subject):

@@ -102,19 +102,29 @@ def _append_statements() -> tuple[Select[int, str], Insert, Update]:
     return locked, insert(AuditEvent), move
 
 
-def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.datetime) -> None:
-    """Chain and add ``events`` in the caller's transaction, the chain head locked until it commits.
+def append_events(
+    session: Session,
+    events: Sequence[AuditEvent],
+    *,
+    now: dt.datetime,
+    head: tuple[int, str] | None = None,
+    move: bool = True,
+) -> tuple[int, str] | None:
+    """Chain and add ``events`` in the caller's transaction, the chain head locked until it commits; returns the new
+    head (sequence number and hash), or ``head`` when there is nothing to add.
 
     On PostgreSQL ``SELECT … FOR UPDATE`` on the head row serialises appenders; on SQLite the single writer does.
+    ``head`` is given by a batch whose transaction already read and locked the head row: it saves reading it again;
+    a batch also passes ``move=False`` and moves the head once, with :func:`move_chain_head`, before it commits.
     """
     if not events:
-        return
+        return head
     # Core statements on the session's connection, not ORM flushes: the events are written once and never changed,
     # so the identity map and the unit of work's bookkeeping buy nothing here. The staged objects keep their seq,
     # time and hashes.
-    locked, add, move = _append_statements()
+    locked, add, moving = _append_statements()
     connection = session.connection()
-    seq, previous = connection.execute(locked).one()
+    seq, previous = head if head is not None else connection.execute(locked).one()
     rows: list[dict[str, Any]] = []
     for event in events:
         seq += 1
@@ -125,7 +135,14 @@ def append_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
         previous = event.hash
         rows.append({name: getattr(event, name) for name in _COLUMNS})
     connection.execute(add, rows)
-    connection.execute(move, {"new_seq": seq, "new_hash": previous})
+    if move:
+        connection.execute(moving, {"new_seq": seq, "new_hash": previous})
+    return seq, previous
+
+
+def move_chain_head(session: Session, seq: int, last_hash: str) -> None:
+    """Record ``seq`` and its hash as the end of the chain (in the caller's transaction, which holds the head row)."""
+    session.connection().execute(_append_statements()[2], {"new_seq": seq, "new_hash": last_hash})
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 #: Tables whose change inside a batch empties its memo (what :func:`batch_memo` keeps is read from them).
-MEMO_TABLES = frozenset({"app_user", "permission", "role_permission", "role_grant", "record_lock", "study", "site"})
+MEMO_TABLES = frozenset(
+    {"app_user", "permission", "role_permission", "role_grant", "record_lock", "study", "site", "reference_range"}
+)
+
+
+class BatchAbandoned(RuntimeError):
+    """A batch without savepoints had a unit fail: nothing of it was committed."""
 
 
 def _prepare_batch(session: Session) -> None:
@@ -126,21 +132,31 @@ class Database:
             raise RuntimeError(f"{what} inside a batch: run it as a unit of work of the batch, or after the batch")
 
     @contextmanager
-    def batch(self) -> Iterator[Session]:
+    def batch(self, *, savepoints: bool = True) -> Iterator[Session]:
         """One write transaction for many units of work, committed when the block ends (rolled back on an exception).
 
-        Units of work opened in this thread meanwhile run as SAVEPOINTs of it: a unit that fails is rolled back alone
-        and its error reaches the caller; the units that succeeded are committed together at the end, each with its
-        own audit events, actor and time. :meth:`reading` in this thread reads through the batch (it sees its
-        writes). On SQLite the single-writer lock is held for the whole batch, so keep batches short (one subject,
-        one visit).
+        Units of work opened in this thread meanwhile are units of the batch, each with its own audit events, actor
+        and time, committed together at the end. With ``savepoints`` (the default) each unit is a SAVEPOINT: a unit
+        that fails is rolled back alone and its error reaches the caller, who may go on. Without, a unit that fails
+        abandons the batch: its error reaches the caller, any later unit is refused, and the batch is rolled back
+        when it ends (with :class:`BatchAbandoned` if nothing else was raised). Bulk loaders that stop at the first
+        error use that: it saves two statements per unit.
+
+        :meth:`reading` in this thread reads through the batch (it sees its writes). On SQLite the single-writer lock
+        is held for the whole batch, so keep batches short (one subject, one visit).
         """
         self._no_batch("a batch")
         with self.writing() as session:
             _prepare_batch(session)
+            session.info["savepoints"] = savepoints
             self._local.batch = session
             try:
                 yield session
+                abandoned = session.info.get("abandoned")
+                if abandoned is not None:
+                    raise BatchAbandoned(f"the batch was rolled back: one of its units failed ({abandoned})")
+                for hook in session.info.get("before_commit", {}).values():
+                    hook(session)
                 session.commit()
             finally:
                 self._local.batch = None

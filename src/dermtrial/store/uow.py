@@ -23,9 +23,9 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
-from dermtrial.store.audit import append_events, canonical_value, keyed_hash
+from dermtrial.store.audit import append_events, canonical_value, keyed_hash, move_chain_head
 from dermtrial.store.base import Base
-from dermtrial.store.engine import Database
+from dermtrial.store.engine import BatchAbandoned, Database
 from dermtrial.store.models.audit import AuditEvent
 from dermtrial.store.models.study import StudyKey
 
@@ -35,6 +35,12 @@ IDENTIFYING_TABLES = frozenset({"subject_identity"})
 SECRET_COLUMNS = frozenset({"password_hash", "token_sha256", "hmac_key"})
 #: Bookkeeping columns left out of "create" events (they are implied by the event itself).
 _IMPLIED = frozenset({"version", "created_at", "created_by_user_id", "updated_at", "updated_by_user_id"})
+
+
+def _write_chain_head(session: Session) -> None:
+    """Move the chain head to the last event a batch appended (once, just before the batch commits)."""
+    seq, last = session.info["chain_head"]
+    move_chain_head(session, seq, last)
 
 
 class StoreError(Exception):
@@ -105,16 +111,21 @@ class UnitOfWork:
     _keys: dict[int, bytes] = field(init=False, default_factory=dict)
     _changed: list[tuple[Base, int | None, dict[str, Any]]] = field(init=False, default_factory=list)
     _context: Any = field(init=False, default=None)
+    _in_batch: bool = field(init=False, default=False)
     _savepoint: SessionTransaction | None = field(init=False, default=None)
-    _released: bool = field(init=False, default=False)  # the savepoint was released or rolled back
+    _released: bool = field(init=False, default=False)  # the unit's part of the batch was kept or rolled back
 
     def __enter__(self) -> UnitOfWork:
         if self.now.tzinfo is None:
             raise ValueError("now must be timezone-aware UTC")
         batch = self.db.active_batch()
-        if batch is not None:  # one SAVEPOINT of the batch's transaction (see Database.batch)
-            self.session = batch
-            self._savepoint = batch.begin_nested()
+        if batch is not None:  # a unit of the batch's transaction (see Database.batch)
+            abandoned = batch.info.get("abandoned")
+            if abandoned is not None:
+                raise BatchAbandoned(f"the batch is abandoned: one of its units failed ({abandoned})")
+            self.session, self._in_batch = batch, True
+            if batch.info.get("savepoints", True):
+                self._savepoint = batch.begin_nested()
         else:
             self._context = self.db.writing()
             self.session = self._context.__enter__()
@@ -135,12 +146,15 @@ class UnitOfWork:
                 self.commit()
         finally:
             event.remove(self.session, "before_flush", self._stamp_new)
-            if self._savepoint is not None:
-                if not self._released:
-                    self._savepoint.rollback()  # also after a failed flush, which leaves it inactive
-                    self.session.info.get("memo", {}).clear()  # it may hold what the rolled-back unit read
-            else:
+            if not self._in_batch:
                 self._context.__exit__(kind, exc, tb)
+            elif not self._released:
+                self.session.info.get("memo", {}).clear()  # it may hold what the failed unit read
+                if self._savepoint is not None:
+                    self._savepoint.rollback()  # also after a failed flush, which leaves it inactive
+                else:
+                    first_line = str(exc).splitlines()[0] if str(exc) else ""
+                    self.session.info["abandoned"] = f"{kind.__name__ if kind else 'error'}: {first_line}"
 
     # -- audit -------------------------------------------------------------------------------------------------------
     def record(
@@ -304,7 +318,7 @@ class UnitOfWork:
             self._savepoint.rollback()
             self.session.info.get("memo", {}).clear()
             self._released = True
-        else:
+        elif not self._in_batch:
             self.session.rollback()
         with self.db.reading() as session:
             for obj, expected, mine in self._changed:
@@ -322,11 +336,18 @@ class UnitOfWork:
             self.session.flush()
         except StaleDataError as exc:
             raise self._race_conflict() from exc
-        append_events(self.session, self._events, now=self.now)
-        self.session.flush()
-        if self._savepoint is not None:
-            self._savepoint.commit()  # released; the batch commits it with the others
-            self._released = True
-        else:
+        if not self._in_batch:
+            append_events(self.session, self._events, now=self.now)
+            self.session.flush()
             self.session.commit()
+        else:  # a unit of a batch: the head its transaction read and locked is kept, and written when it commits
+            info = self.session.info
+            head = append_events(self.session, self._events, now=self.now, head=info.get("chain_head"), move=False)
+            self.session.flush()
+            if self._savepoint is not None:
+                self._savepoint.commit()  # released; the batch commits it with the others
+            self._released = True
+            if head is not None:
+                info["chain_head"] = head
+                info.setdefault("before_commit", {})["chain_head"] = _write_chain_head
         self._events.clear()
