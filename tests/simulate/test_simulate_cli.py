@@ -49,3 +49,14 @@ def test_bad_input_exits_2_naming_the_option_and_writes_nothing(
     assert code == 2
     assert message in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_run_in_a_log_prints_progress_lines_and_how_to_report(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    result = CliRunner().invoke(app, ["simulate", "--protocol", "NCT03392311", "--subjects", "3", "--seed", "13",
+                                      "--db", url])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("simulating candidates:")]
+    assert [line.split(" (")[0] for line in lines] == [f"simulating candidates: {n}/3" for n in (1, 2, 3)]
+    assert lines[-1].split(", ")[0].endswith("(100 %)")
+    assert f"dermtrial report --db {url} --out DIR --as sim.statistician" in result.stdout

@@ -12,9 +12,13 @@ from sqlalchemy import select
 
 from dermtrial.protocol.builtin import load_builtin
 from dermtrial.services import InvalidInput
+from dermtrial.services.access import permitted_sites
 from dermtrial.services.audit import verify_audit_trail
+from dermtrial.services.auth import login
 from dermtrial.simulate import generate_cohort, write_csv
 from dermtrial.simulate.run import run_simulation
+from dermtrial.simulate.setup import SIM_PASSWORD, SIM_STATISTICIAN
+from dermtrial.store.base import utc_now
 from dermtrial.store.engine import Database
 from dermtrial.store.models import AdverseEvent, Exposure, FormInstance, LabResult, SaeReport, Study, Subject
 from tests.services.helpers import audit_count
@@ -53,6 +57,10 @@ def test_a_twelve_candidate_study_through_the_services(db: Database, tmp_path: P
         zung = session.scalars(select(FormInstance).where(FormInstance.form_code.in_(("SAS", "SDS")))).all()
         assert zung  # the screening questionnaires of every candidate
         assert all(f.status == "complete" and f.derived and f.derived["index"] is not None for f in zung)
+    statistician = login(db, username=SIM_STATISTICIAN, password=SIM_PASSWORD, now=utc_now()).actor
+    with db.reading() as session:  # a study-wide reader for `dermtrial report --as sim.statistician`
+        assert permitted_sites(session, statistician, "subject.read") is None
+        assert permitted_sites(session, statistician, "form.write") == set()
     pure = tmp_path / "pure.csv"
     write_csv(pure, generate_cohort(protocol, subjects=12, seed=SEED))
     assert csv_path.read_bytes() == pure.read_bytes()  # the database run writes what generation alone writes

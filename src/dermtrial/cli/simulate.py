@@ -19,6 +19,7 @@ from dermtrial.protocol.model import Protocol
 from dermtrial.services import ServiceError
 from dermtrial.simulate.model import SimSubject
 from dermtrial.simulate.run import RunResult, run_simulation
+from dermtrial.simulate.setup import SIM_STATISTICIAN
 from dermtrial.store.engine import Database
 from dermtrial.store.migrate import current_revision
 
@@ -114,9 +115,19 @@ def simulate(
     try:
         with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
             task = progress.add_task("simulating candidates", total=subjects)
+            step, done = max(1, subjects // 20), [0]
 
             def advance(_: SimSubject) -> None:
                 progress.advance(task)
+                done[0] += 1
+                if not stderr.is_terminal and (done[0] % step == 0 or done[0] == subjects):
+                    # No live bar in a log: a line every 5 % instead.
+                    rate = done[0] / max(time.perf_counter() - started, 1e-9)
+                    stderr.print(
+                        f"simulating candidates: {done[0]}/{subjects} ({100 * done[0] // subjects} %), "
+                        f"{rate:.1f} per second",
+                        markup=False,
+                    )
 
             result = run_simulation(
                 loaded, protocol, subjects=subjects, sites=sites, seed=seed, db=db, csv_path=target, on_subject=advance
@@ -129,3 +140,9 @@ def simulate(
     for note in result.notes:
         stdout.print(note, markup=False)
     stdout.print(_summary(result, time.perf_counter() - started, db is not None))
+    if db_url is not None:
+        stdout.print(
+            f"study report: dermtrial report --db {db_url} --out DIR --as {SIM_STATISTICIAN} "
+            "(password in docs/simulate.md, through DERMTRIAL_PASSWORD)",
+            markup=False,
+        )

@@ -41,6 +41,8 @@ from dermtrial.store.migrate import current_revision
 from dermtrial.store.models import ReferenceRange, Site, Study, Subject, User
 
 SIM_ADMIN = "sim.admin"
+#: A study-wide reader, for ``dermtrial report --db … --as sim.statistician``.
+SIM_STATISTICIAN = "sim.statistician"
 SIM_PASSWORD = "simulated-data-only-2019"
 LABORATORY = "Simulated site laboratory"
 RANGES_FROM = dt.date(2000, 1, 1)
@@ -115,6 +117,20 @@ def open_study(
             planned = eligible
         else:
             study_id = create_study(db, admin, protocol=protocol_arg, now=clock())
+    with db.reading() as session:
+        have_statistician = session.scalar(select(User.id).where(User.username == SIM_STATISTICIAN)) is not None
+    if not have_statistician:
+        add_user(
+            db,
+            admin,
+            username=SIM_STATISTICIAN,
+            full_name="Simulated Statistician",
+            password=SIM_PASSWORD,
+            role="statistician",
+            site_code=None,
+            now=clock(),
+            study_id=study_id,
+        )
     teams: dict[str, SiteTeam] = {}
     first: dict[str, int] = {}
     for spec in sites:
