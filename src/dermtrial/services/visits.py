@@ -231,7 +231,10 @@ def _keeps_log(work: ServiceUnitOfWork, user_id: int, ctx: SubjectContext) -> bo
 
 
 def _assessors(session: Session, subject_id: int, form_code: str) -> list[str]:
-    """Assessors already recorded for the subject's forms of ``form_code``, in entry order."""
+    """Assessors already recorded for the subject's forms of ``form_code``, in entry order.
+
+    The events are looked up by subject (an indexed column), so the cost follows the subject's trail, not the study's.
+    """
     form_ids = [
         str(i)
         for i in session.scalars(
@@ -240,7 +243,12 @@ def _assessors(session: Session, subject_id: int, form_code: str) -> list[str]:
     ]
     values = session.scalars(
         select(AuditEvent.new_value)
-        .where(AuditEvent.event_type == "assessment", AuditEvent.entity_id.in_(form_ids))
+        .where(
+            AuditEvent.subject_id == subject_id,
+            AuditEvent.event_type == "assessment",
+            AuditEvent.entity_type == "form_instance",
+            AuditEvent.entity_id.in_(form_ids),
+        )
         .order_by(AuditEvent.seq)
     )
     return [str(v).strip('"') for v in values]

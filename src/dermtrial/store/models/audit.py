@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dermtrial.store.base import Base
@@ -14,6 +14,7 @@ class AuditEvent(Base):
     """One audited fact: a change to stored data or a system event. Database triggers refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     """Position in the chain, 1, 2, 3 … without gaps (a gap means a deleted event)."""
@@ -34,7 +35,7 @@ class AuditEvent(Base):
     """Code of the site concerned, if any."""
     subject_id: Mapped[int | None] = mapped_column(index=True)
     """Key of the subject concerned, if any (for exports by subject)."""
-    entity_type: Mapped[str | None] = mapped_column(String(32), index=True)
+    entity_type: Mapped[str | None] = mapped_column(String(32))
     """Table of the changed record (``form_instance``, ``app_user`` …)."""
     entity_id: Mapped[str | None] = mapped_column(String(64))
     """Key of the changed record, as text."""

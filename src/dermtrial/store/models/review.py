@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dermtrial.store.base import Base, Created, Versioned
@@ -75,6 +75,7 @@ class Signature(Base):
     """An electronic signature on one record, linked to the exact data it signs."""
 
     __tablename__ = "signature"
+    __table_args__ = (Index("ix_signature_entity", "entity_type", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     """Internal key."""
