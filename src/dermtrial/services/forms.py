@@ -10,13 +10,15 @@ hash) and the form keeps its year, so the clear date never enters the audit chai
 
 Changes after first entry need a reason and the version the caller read (a stale version is a
 :class:`~dermtrial.services.errors.Conflict` showing both values); every change is one audit event in the same
-transaction.
+transaction. :func:`save_forms` enters several new forms of one subject (a visit's forms) in one unit of work: the
+subject, permission, protocol, visit and locks are read once, every entry is checked before anything is written
+(a fault names its entry, ``forms[2].item_values.SYSBP``), and one bad entry stores none of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dermtrial.errors import InvalidInput, Problem, problems_from_validation_error
+from dermtrial.errors import InvalidInput, Path, Problem, problems_from_validation_error
 from dermtrial.forms.model import Form, Item
 from dermtrial.instruments import INSTRUMENTS
 from dermtrial.protocol.model import Protocol
@@ -84,6 +86,15 @@ class SavedForm:
     derived: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class NewForm:
+    """One new form for :func:`save_forms`: its code, its item values and the entry status it is saved with."""
+
+    form_code: str
+    item_values: Mapping[str, Any]
+    status: str = "in-progress"
+
+
 def save_form(
     db: Database,
     actor: Actor,
@@ -118,24 +129,8 @@ def save_form(
         site_code = session.get_one(Site, subject.site_id).code
         if form_id is None:
             check_items(form_def, item_values, codelists)
-            if visit_id is not None:
-                _check_visit(session, visit_id, subject_id)
-            ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject_id))
-            values = _keep_identifying_apart(work, subject, site_code, item_values)
-            derived, instrument, version = _score(form_def, values, status, protocol)
-            record = FormInstance(
-                subject_id=subject.id,
-                visit_id=visit_id,
-                form_code=form_def.code,
-                form_version=form_def.version,
-                status=status,
-                item_values=values,
-                derived=derived,
-                instrument_code=instrument,
-                instrument_version=version,
-            )
-            work.add(record, study_id=subject.study_id, site_code=site_code, subject_id=subject.id)
-            return SavedForm(record.id, record.version, record.derived)
+            entry = NewForm(form_code, item_values, status)
+            return _enter(work, subject, site_code, protocol, visit_id, [(form_def, entry)], where=())[0]
         stored = session.get(FormInstance, form_id)
         if stored is None or stored.subject_id != subject_id or stored.form_code != form_code:
             raise NotFound(f"no {form_code} form {form_id} of subject {subject_id}", path=("form_id",), value=form_id)
@@ -159,16 +154,139 @@ def save_form(
         return SavedForm(stored.id, stored.version, stored.derived)
 
 
+def save_forms(
+    db: Database,
+    actor: Actor,
+    *,
+    subject_id: int,
+    forms: Sequence[NewForm],
+    now: dt.datetime,
+    visit_id: int | None = None,
+    request_id: str | None = None,
+) -> list[SavedForm]:
+    """Enter several new forms of one subject (all on ``visit_id`` when given) in one unit of work, in order.
+
+    Each entry gets the checks, identity handling, scoring, stored row and ``create`` event :func:`save_form` gives
+    a first entry; the subject, permission, protocol, visit and locks are read once. Every entry is checked before
+    anything is written; faults name their entry (``forms[1].item_values.SYSBP``) and none of the forms is stored.
+    Changes to stored forms go through :func:`save_form`.
+    """
+    if not forms:
+        raise invalid("forms", [], "at least one form")
+    problems = [
+        Problem(("forms", index, "status"), f"a data-entry save sets one of {', '.join(ENTRY_STATUSES)}", entry.status)
+        for index, entry in enumerate(forms)
+        if entry.status not in ENTRY_STATUSES
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    with unit_of_work(db, actor=actor, now=now, request_id=request_id) as work:
+        session = work.session
+        subject = session.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
+        work.require("form.write", subject.site_id)
+        protocol = study_protocol(session, subject.study_id)
+        codelists = _codelists(protocol)
+        checked: list[tuple[Form, NewForm]] = []
+        for index, entry in enumerate(forms):
+            try:
+                form_def = find_form(protocol, entry.form_code)
+                check_items(form_def, entry.item_values, codelists)
+            except InvalidInput as exc:
+                problems.extend(_within(("forms", index), exc))
+                continue
+            checked.append((form_def, entry))
+        if problems:
+            raise InvalidInput(problems)
+        site_code = session.get_one(Site, subject.site_id).code
+        return _enter(work, subject, site_code, protocol, visit_id, checked, where=("forms",))
+
+
+def _within(prefix: Path, exc: InvalidInput) -> list[Problem]:
+    """The problems of ``exc`` with their paths under ``prefix`` (an entry of a batch)."""
+    return [Problem((*prefix, *p.path), p.message, p.source, p.line, p.column, p.value) for p in exc.problems]
+
+
+def _enter(
+    work: ServiceUnitOfWork,
+    subject: Subject,
+    site_code: str,
+    protocol: Protocol,
+    visit_id: int | None,
+    entries: Sequence[tuple[Form, NewForm]],
+    *,
+    where: Path,
+) -> list[SavedForm]:
+    """Store new forms whose items were checked: visit and locks checked once, then every entry's identifying
+    values set apart and its instrument scored (faults under ``where`` + the entry's index when ``where`` is given),
+    and only then each entry's identity, row and ``create`` event, in order."""
+    session = work.session
+    if visit_id is not None:
+        _check_visit(session, visit_id, subject.id)
+    ensure_unlocked(session, locate(session, "visit" if visit_id else "subject", visit_id or subject.id))
+    prepared: list[tuple[Form, str, dict[str, Any], dict[str, str], tuple[Any, str | None, str | None]]] = []
+    problems: list[Problem] = []
+    form_who = identity_who = work.who
+    for index, (form_def, entry) in enumerate(entries):
+        values, identity = _identifying_apart(entry.item_values)
+        if identity and identity_who is form_who:
+            work.require("identity.write", subject.site_id)  # its role is on the identity's and the form's events
+            identity_who, work.who = work.who, form_who
+        try:
+            scored = _score(form_def, values, entry.status, protocol)
+        except InvalidInput as exc:
+            if not where:
+                raise
+            problems.extend(_within((*where, index), exc))
+            continue
+        prepared.append((form_def, entry.status, values, identity, scored))
+    if problems:
+        raise InvalidInput(problems)
+    saved = []
+    for form_def, status, values, identity, (derived, instrument, version) in prepared:
+        work.who = identity_who if identity else form_who
+        if identity:
+            _store_identity(work, subject, site_code, identity)
+        record = FormInstance(
+            subject_id=subject.id,
+            visit_id=visit_id,
+            form_code=form_def.code,
+            form_version=form_def.version,
+            status=status,
+            item_values=values,
+            derived=derived,
+            instrument_code=instrument,
+            instrument_version=version,
+        )
+        work.add(record, study_id=subject.study_id, site_code=site_code, subject_id=subject.id)
+        saved.append(SavedForm(record.id, record.version, record.derived))
+    return saved
+
+
+def _identifying_apart(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values a form keeps (the year of a birth date) and the ``subject_identity`` columns of the full values."""
+    kept = dict(values)
+    found = {item: kept[item] for item in IDENTIFYING_ITEMS if isinstance(kept.get(item), str) and len(kept[item]) > 4}
+    if not found:
+        return kept, {}
+    columns = {IDENTIFYING_ITEMS[item]: value for item, value in found.items()}
+    return kept | {item: value[:4] for item, value in found.items()}, columns
+
+
 def _keep_identifying_apart(
     work: ServiceUnitOfWork, subject: Subject, site_code: str, values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Move full identifying values (a birth date) to ``subject_identity``; return the values the form keeps."""
-    kept = dict(values)
-    found = {item: kept[item] for item in IDENTIFYING_ITEMS if isinstance(kept.get(item), str) and len(kept[item]) > 4}
-    if not found:
-        return kept
-    work.require("identity.write", subject.site_id)
-    columns = {IDENTIFYING_ITEMS[item]: value for item, value in found.items()}
+    kept, columns = _identifying_apart(values)
+    if columns:
+        work.require("identity.write", subject.site_id)
+        _store_identity(work, subject, site_code, columns)
+    return kept
+
+
+def _store_identity(work: ServiceUnitOfWork, subject: Subject, site_code: str, columns: dict[str, str]) -> None:
+    """Add or change the subject's ``subject_identity`` row (audited as keyed hashes)."""
     study_id, subject_id = subject.study_id, subject.id
     identity = work.session.get(SubjectIdentity, subject.id)
     if identity is None:
@@ -177,7 +295,6 @@ def _keep_identifying_apart(
     else:
         work.change(identity, columns, expected_version=identity.version, study_id=study_id, site_code=site_code,
                     subject_id=subject_id)  # fmt: skip
-    return kept | {item: value[:4] for item, value in found.items()}
 
 
 def _check_visit(session: Session, visit_id: int, subject_id: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from dermtrial.conduct import ProductUnit
 from dermtrial.protocol.model import Protocol
 from dermtrial.services.dosing import Infusion, record_infusion
-from dermtrial.services.forms import save_form
+from dermtrial.services.forms import NewForm, save_form, save_forms
 from dermtrial.services.safety_ae import AdverseEventInput, assess_causality, record_adverse_event
 from dermtrial.services.safety_labs import LabEntry, record_lab_panel
 from dermtrial.services.safety_sae import report_sae
@@ -64,6 +64,12 @@ class Replay:
         )
         return saved.form_id
 
+    def save_all(self, subject_id: int, entries: list[tuple[str, dict[str, Any]]], visit_id: int | None) -> None:
+        """Save complete forms, in order, in one unit of work (those the protocol does not declare are left out)."""
+        forms = [NewForm(code, values, "complete") for code, values in entries if code in self.declared]
+        if forms:
+            save_forms(self.db, self.crc, subject_id=subject_id, forms=forms, now=self.clock(), visit_id=visit_id)
+
     def screening_forms(self, subject_id: int, subject: SimSubject, visit_id: int | None) -> None:
         """Consent, demographics, history, examination, pregnancy test, eligibility facts and vital signs."""
         dm: dict[str, Any] = {
@@ -73,25 +79,28 @@ class Replay:
         }
         if subject.sex == "F":
             dm["CHILDBEAR"] = childbearing(subject)
-        self.save(subject_id, "DM", dm, visit_id)
+        entries: list[tuple[str, dict[str, Any]]] = [("DM", dm)]
         for code in ("IC", "PSOHX", "PRIORTX", "MH", "PE", "PREG", "IE"):
             if code in subject.forms:
-                self.save(subject_id, code, subject.forms[code], visit_id)
+                entries.append((code, subject.forms[code]))
         if subject.screening.visit in subject.vitals:
-            self.save(subject_id, "VS", subject.vitals[subject.screening.visit], visit_id)
+            entries.append(("VS", subject.vitals[subject.screening.visit]))
+        self.save_all(subject_id, entries, visit_id)
 
     def visit_forms(self, subject_id: int, subject: SimSubject, code: str, day: dt.date, visit_id: int) -> None:
         """Vital signs, the examination and the pregnancy test where the protocol assigns them at a visit."""
         forms = self.protocol.visit(code).forms
+        entries: list[tuple[str, dict[str, Any]]] = []
         if code in subject.vitals:
-            self.save(subject_id, "VS", subject.vitals[code], visit_id)
+            entries.append(("VS", subject.vitals[code]))
         if "PE" in forms and "PE" in subject.forms:
-            self.save(subject_id, "PE", subject.forms["PE"], visit_id)
+            entries.append(("PE", subject.forms["PE"]))
         if "PREG" in forms and childbearing(subject):
-            self.save(subject_id, "PREG", pregnancy_test(day), visit_id)
+            entries.append(("PREG", pregnancy_test(day)))
+        self.save_all(subject_id, entries, visit_id)
 
     def forms(self, subject_id: int, assessment: Assessment, visit_id: int | None, weight: Decimal | None) -> None:
-        """The scored instruments of one assessment (PASI with its assessor) and the weight."""
+        """The scored instruments of one assessment and the weight in one unit of work, then PASI's assessor."""
         crc, db = self.crc, self.db
         entries: list[tuple[str, dict[str, Any], str]] = [
             ("PASI", items.form_values(assessment.pasi_items), "complete")
@@ -109,19 +118,10 @@ class Replay:
                 entries.append((scale.upper(), items.zung_form_values(scale, answers), "complete"))
         if weight is not None:
             entries.append(("WT", {"WTDAT": assessment.date.isoformat(), "WEIGHT": str(weight)}, "complete"))
-        for code, values, status in entries:
-            saved = save_form(
-                db,
-                crc,
-                subject_id=subject_id,
-                form_code=code,
-                item_values=values,
-                now=self.clock(),
-                status=status,
-                visit_id=visit_id,
-            )
-            if code == "PASI":
-                record_assessor(db, crc, form_id=saved.form_id, assessor_username=self.pi.username, now=self.clock())
+        forms = [NewForm(code, values, status) for code, values, status in entries]
+        saved = save_forms(db, crc, subject_id=subject_id, forms=forms, now=self.clock(), visit_id=visit_id)
+        pasi = saved[0].form_id  # entries[0] is PASI
+        record_assessor(db, crc, form_id=pasi, assessor_username=self.pi.username, now=self.clock())
 
     def labs(self, subject_id: int, draws: list[LabDraw], visit_id: int | None) -> None:
         """Each day's draws as one panel (one blood draw, one unit of work)."""
