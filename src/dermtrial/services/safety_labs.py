@@ -14,8 +14,9 @@ the same day. A grade at or above the protocol's ``lab_grade_at_least`` alert (d
 more from the baseline grade, is a ``safety-alert`` audit event and is returned.
 
 ``record_lab_panel`` stores the results of one blood draw (one collection time) in one unit of work, each exactly
-as ``record_lab_result`` would: the subject, its locks, demographics and first treatment date are read once. Every
-entry is checked first (problems name it: ``results[2].unit``) and one bad entry stores nothing.
+as ``record_lab_result`` would: the subject, its locks, demographics, first treatment date and earlier results are
+read once, and the rows are inserted together. Every entry is checked first (problems name it: ``results[2].unit``)
+and one bad entry stores nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dermtrial.eligibility.labs import check_unit, conversion
 from dermtrial.errors import InvalidInput, Path, Problem, format_path
@@ -126,10 +128,28 @@ def _earlier(session: Session, subject_id: int, code: str, on_or_before: dt.date
             LabResult.subject_id == subject_id, LabResult.test_code == code, LabResult.voided.is_(False)
         )
     ).all()
+    return _latest(rows, on_or_before, same_day)
+
+
+def _latest(rows: Sequence[LabResult], on_or_before: dt.date, same_day: bool) -> LabResult | None:
+    """Of ``rows`` (one test's), the latest by (collection date, id) on ``on_or_before`` (``same_day``) or before."""
     day = on_or_before.isoformat()
     dated = [(str(r.collected_local)[:10], r.id, r) for r in rows if r.collected_local]
     wanted = [item for item in dated if (item[0] == day if same_day else item[0] <= day)]
     return max(wanted, key=lambda item: (item[0], item[1]))[2] if wanted else None
+
+
+_STORED_PLACES = Decimal("0.000001")  # lab_result.si_value is Numeric(18, 6)
+
+
+def _as_stored(value: Decimal | None) -> Decimal | None:
+    """``value`` exactly as the Numeric(18, 6) column gives it back (``30.0`` → ``30.000000``), when that is certain
+    without asking the database: at most 6 decimals and 15 significant digits (which also survive SQLite's binary
+    float). None otherwise: the value must be read back."""
+    if value is None or not value.is_finite() or value.adjusted() >= 12:
+        return None
+    stored = value.quantize(_STORED_PLACES)
+    return stored if stored == value and len(stored.as_tuple().digits) <= 15 else None
 
 
 @dataclass(frozen=True)
@@ -181,22 +201,112 @@ def _check_tests(
     return found, problems
 
 
-def _record_one(draw: _Draw, test: LabTest, entry: LabEntry) -> LabRecorded:
-    """Store one checked result of ``draw`` with its SI value, range, grade, derivation and alerts."""
-    work, ctx, value, unit = draw.work, draw.ctx, entry.value, entry.unit
-    session, subject_id, collected = work.session, ctx.subject.id, draw.collected
-    lookup = _range_for(session, ctx, draw.demographics, test, collected)
+@dataclass
+class _Graded:
+    """One result of the draw, graded, waiting to be stored with the others."""
+
+    record: LabResult
+    grading: LabGrade | None
+    alerts: list[LabAlert]
+    range_reason: str | None
+
+
+class _Panel:
+    """The results of one draw, graded in turn against the subject's results read once, then stored together.
+
+    The subject's non-voided results are read once (:func:`_history`); the baseline and the same-day albumin are
+    taken from them, or for the albumin from the panel itself, as :func:`_earlier` would find them. The rows are
+    inserted together and audited in the order they were graded (albumin first).
+    """
+
+    def __init__(self, draw: _Draw, history: dict[str, list[LabResult]]) -> None:
+        self.draw = draw
+        self.history = history
+        self.graded: list[_Graded] = []
+        self.stored = 0
+        self.albumin: LabResult | None = None
+        self.read_back: list[tuple[LabResult, Decimal]] = []
+
+    def add(self, test: LabTest, entry: LabEntry) -> _Graded:
+        graded = _grade(self, test, entry)
+        self.graded.append(graded)
+        if test.code == "ALB":
+            self.albumin = graded.record
+        return graded
+
+    def albumin_g_per_l(self) -> Decimal | None:
+        """The si_value, as stored, of the draw's albumin, else of the subject's latest albumin of the same day."""
+        draw = self.draw
+        row = self.albumin or _latest(self.history.get("ALB", []), draw.collected, same_day=True)
+        if row is None:
+            return None
+        stored = _as_stored(row.si_value)
+        if stored is None:  # not certain without the database: store the draw so far and read the value back
+            self.store()
+            draw.work.session.refresh(row, ["si_value"])
+            return row.si_value
+        self.read_back.append((row, stored))  # the row then holds what a read-back would give, as before
+        return stored
+
+    def store(self) -> None:
+        """Insert the results graded so far (one flush) and audit each: create, derivation, alerts."""
+        work, ctx = self.draw.work, self.draw.ctx
+        waiting = self.graded[self.stored :]
+        work.session.add_all([graded.record for graded in waiting])
+        for graded in waiting:
+            record = graded.record
+            work.add(record, **ctx.place())  # the first flushes them all; the create event as one by one
+            if graded.grading is not None:
+                detail = graded.grading.to_json()
+                if graded.range_reason:
+                    detail["reference_range"] = graded.range_reason
+                work.record(
+                    "derivation",
+                    entity_type="lab_result",
+                    entity_id=str(record.id),
+                    field="ctcae",
+                    new=detail,
+                    **ctx.place(),
+                )
+            for alert in graded.alerts:
+                work.record(
+                    "safety-alert",
+                    entity_type="lab_result",
+                    entity_id=str(record.id),
+                    field=alert.kind,
+                    new={"term": alert.term, "grade": alert.grade, "message": alert.message},
+                    **ctx.place(),
+                )
+        self.stored = len(self.graded)
+        for row, value in self.read_back:
+            set_committed_value(row, "si_value", value)
+        self.read_back.clear()
+
+
+def _history(session: Session, subject_id: int) -> dict[str, list[LabResult]]:
+    """The subject's non-voided results by test code (one query)."""
+    rows = session.scalars(
+        select(LabResult).where(LabResult.subject_id == subject_id, LabResult.voided.is_(False))
+    ).all()
+    by_test: dict[str, list[LabResult]] = {}
+    for row in rows:
+        by_test.setdefault(row.test_code, []).append(row)
+    return by_test
+
+
+def _grade(panel: _Panel, test: LabTest, entry: LabEntry) -> _Graded:
+    """One checked result of the panel's draw with its SI value, range, grade and alerts (not stored yet)."""
+    draw = panel.draw
+    ctx, value, unit, collected = draw.ctx, entry.value, entry.unit, draw.collected
+    lookup = _range_for(draw.work.session, ctx, draw.demographics, test, collected)
     lln, uln = _in_unit(test, lookup.lower, lookup.unit, unit), _in_unit(test, lookup.upper, lookup.unit, unit)
     first = draw.first_treatment
     after_start = first is not None and collected > first
-    before = _earlier(session, subject_id, test.code, first, same_day=False) if first and after_start else None
+    before = _latest(panel.history.get(test.code, []), first, same_day=False) if first and after_start else None
     baseline = _in_unit(test, before.si_value, before.si_unit, unit) if before is not None else None
     albumin_g_per_l = entry.albumin_g_per_l
     if test.code == "CA" and albumin_g_per_l is None:
-        albumin = _earlier(session, subject_id, "ALB", collected, same_day=True)
-        if albumin is not None:
-            session.refresh(albumin, ["si_value"])  # as stored, also when written earlier in this unit of work
-        albumin_g_per_l = albumin.si_value if albumin is not None else None
+        albumin_g_per_l = panel.albumin_g_per_l()
     grading: LabGrade | None = None
     alerts: list[LabAlert] = []
     if criteria().terms_for(test.code):
@@ -220,7 +330,7 @@ def _record_one(draw: _Draw, test: LabTest, entry: LabEntry) -> LabRecorded:
         alerts = lab_alerts(grading, baseline_grading, draw.alert_threshold)
     si_value = value * conversion(test, unit, test.si_unit).factor
     record = LabResult(
-        subject_id=subject_id,
+        subject_id=ctx.subject.id,
         visit_id=draw.visit_id,
         test_code=test.code,
         value_text=str(value),
@@ -234,29 +344,7 @@ def _record_one(draw: _Draw, test: LabTest, entry: LabEntry) -> LabRecorded:
         collected_local=draw.collected_local,
         collected_tz=ctx.site.timezone,
     )
-    work.add(record, **ctx.place())
-    if grading is not None:
-        detail = grading.to_json()
-        if lookup.reason:
-            detail["reference_range"] = lookup.reason
-        work.record(
-            "derivation",
-            entity_type="lab_result",
-            entity_id=str(record.id),
-            field="ctcae",
-            new=detail,
-            **ctx.place(),
-        )
-    for alert in alerts:
-        work.record(
-            "safety-alert",
-            entity_type="lab_result",
-            entity_id=str(record.id),
-            field=alert.kind,
-            new={"term": alert.term, "grade": alert.grade, "message": alert.message},
-            **ctx.place(),
-        )
-    return LabRecorded(record.id, grading, record.grade, tuple(alerts), lookup.reason)
+    return _Graded(record, grading, alerts, lookup.reason)
 
 
 def _record_draw(
@@ -291,10 +379,19 @@ def _record_draw(
             first_treatment=first_treatment_date(session, subject_id),
             alert_threshold=_alert_threshold(ctx.protocol),
         )
+        first = draw.first_treatment
+        needs_history = (first is not None and draw.collected > first) or any(
+            test.code == "CA" and entry.albumin_g_per_l is None for test, entry in zip(tests, entries, strict=True)
+        )
+        panel = _Panel(draw, _history(session, subject_id) if needs_history else {})
         # albumin first: a calcium of the draw without an albumin given is corrected with the draw's albumin
         order = sorted(range(len(entries)), key=lambda index: tests[index].code != "ALB")
-        recorded = {index: _record_one(draw, tests[index], entries[index]) for index in order}
-        return [recorded[index] for index in range(len(entries))]
+        graded = {index: panel.add(tests[index], entries[index]) for index in order}
+        panel.store()
+        return [
+            LabRecorded(g.record.id, g.grading, g.record.grade, tuple(g.alerts), g.range_reason)
+            for g in (graded[index] for index in range(len(entries)))
+        ]
 
 
 def record_lab_result(
