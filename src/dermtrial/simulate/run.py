@@ -65,9 +65,14 @@ def run_simulation(
     on_subject: Callable[[SimSubject], None] = lambda _: None,
     params: Params | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
+    batch: bool = True,
 ) -> RunResult:
     """Generate ``subjects`` candidates over ``sites`` with ``seed``; fill ``db`` through the services when given;
-    write the long CSV to ``csv_path`` when given. ``on_subject`` is called after each candidate (progress)."""
+    write the long CSV to ``csv_path`` when given. ``on_subject`` is called after each candidate (progress).
+
+    With ``batch`` (the default) each candidate is filled in one batch, one transaction for all its use cases;
+    ``batch=False`` runs every use case as its own transaction, as a site entering data by hand does (the same rows
+    and audit events, slower; the baseline of ``benchmarks/bench_simulate.py``)."""
     params = params or load_params()
     specs = site_specs(protocol, sites)
     result = RunResult()
@@ -86,7 +91,10 @@ def run_simulation(
             result.candidates += 1
             result.eligible += subject.eligible
             if db is not None and study is not None and result.filled is not None:
-                with db.batch(savepoints=False):  # one transaction per subject (any error stops the run)
+                if batch:
+                    with db.batch(savepoints=False):  # one transaction per subject (any error stops the run)
+                        fill_subject(db, protocol, study, subject, clock, result.filled)
+                else:
                     fill_subject(db, protocol, study, subject, clock, result.filled)
             if stream is not None:
                 for row in csv_rows(subject):
