@@ -126,7 +126,8 @@ def save_form(
         work.require("form.write", subject.site_id)
         protocol = study_protocol(session, subject.study_id)
         form_def, codelists = find_form(protocol, form_code), _codelists(protocol)
-        site_code = session.get_one(Site, subject.site_id).code
+        site = session.get_one(Site, subject.site_id)  # held: the lock check below finds it in the identity map
+        site_code = site.code
         if form_id is None:
             check_items(form_def, item_values, codelists)
             entry = NewForm(form_code, item_values, status)
@@ -199,8 +200,8 @@ def save_forms(
             checked.append((form_def, entry))
         if problems:
             raise InvalidInput(problems)
-        site_code = session.get_one(Site, subject.site_id).code
-        return _enter(work, subject, site_code, protocol, visit_id, checked, where=("forms",))
+        site = session.get_one(Site, subject.site_id)  # held: the lock check in _enter finds it in the identity map
+        return _enter(work, subject, site.code, protocol, visit_id, checked, where=("forms",))
 
 
 def _within(prefix: Path, exc: InvalidInput) -> list[Problem]:
