@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dermtrial.reports import display
+from dermtrial.reports.html import primary_tables
 
 
 @pytest.mark.parametrize(
@@ -105,3 +106,17 @@ def test_a_p_value_keeps_four_significant_digits(value: float) -> None:
     mantissa = shown.split("e")[0].lstrip("0.").replace(".", "")
     assert len(mantissa) == 4
     assert abs(float(shown) - value) <= 0.0005 * value + 1e-15
+
+
+def test_subjects_are_listed_in_number_order_past_99_and_999() -> None:
+    numbers = ["GDTCM-E100", "GDTCM-E9", "SIM02-E1", "GDTCM-E10", "GDTCM-E1000", "GDTCM-E99", "GDTCM-E01"]
+    assert sorted(numbers, key=display.subject_order) == [
+        "GDTCM-E01", "GDTCM-E9", "GDTCM-E10", "GDTCM-E99", "GDTCM-E100", "GDTCM-E1000", "SIM02-E1",
+    ]  # fmt: skip
+    assert sorted(["S-2", "S-10", "S-1b", "S-1a"], key=display.subject_order) == ["S-1a", "S-1b", "S-2", "S-10"]
+
+
+def test_the_primary_listing_is_in_subject_number_order() -> None:
+    rows = [{"subject": f"GDTCM-E{n:02d}", "baseline": 12.0} for n in (100, 9, 10, 11, 99)]
+    table, _ = primary_tables({"primary": {"per_subject": rows}})
+    assert [row[0] for row in table.rows] == ["GDTCM-E09", "GDTCM-E10", "GDTCM-E11", "GDTCM-E99", "GDTCM-E100"]

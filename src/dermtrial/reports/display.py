@@ -22,6 +22,7 @@ missing value          an em dash                                    ``—``
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 MISSING = "—"
@@ -134,3 +135,14 @@ def cell(value: str | int | float | None) -> str:
     if isinstance(value, float):
         return MISSING if not math.isfinite(value) else repr(value)
     return str(value)
+
+
+_RUNS = re.compile(r"(\d+)")
+
+
+def subject_order(subject: object) -> tuple[tuple[int, int, str], ...]:
+    """Sort key putting subject numbers in number order: ``GDTCM-E9`` < ``GDTCM-E10`` < ``GDTCM-E100`` (text runs
+    compare as text, digit runs as numbers), so a listing of a study past 99 or 999 subjects reads in sequence."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in _RUNS.split(str(subject)) if part != ""
+    )

@@ -108,10 +108,12 @@ every subject)."""
 
 
 def _limited(rows: list[Mapping[str, Any]], what: str) -> tuple[list[Mapping[str, Any]], str]:
+    """The rows in subject-number order (``E9`` before ``E10``), at most :data:`LISTING_LIMIT` of them."""
+    rows = sorted(rows, key=lambda row: display.subject_order(row.get("subject")))
     if len(rows) <= LISTING_LIMIT:
         return rows, ""
     return rows[:LISTING_LIMIT], (
-        f" Showing the first {LISTING_LIMIT} of {len(rows):,} {what} (in the order of endpoints.json, which lists "
+        f" Showing the first {LISTING_LIMIT} of {len(rows):,} {what} in subject-number order (endpoints.json lists "
         "every one)."
     )
 

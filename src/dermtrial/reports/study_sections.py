@@ -112,7 +112,7 @@ def subjects_section(tables: StudyTables, protocol: Protocol) -> Section:
     ids = [(p.id, population_column(p.id)) for p in protocol.populations]
     treatment: list[tuple[Cell, ...]] = []
     disposition: list[tuple[Cell, ...]] = []
-    for r in tables.adsl.sort("subject").to_dicts():
+    for r in sorted(tables.adsl.to_dicts(), key=lambda row: display.subject_order(row["subject"])):
         populations = ", ".join(name for name, column in ids if r.get(column)) or None
         treatment.append(
             (
