@@ -18,7 +18,7 @@ from dermtrial.services.errors import InvalidInput
 from dermtrial.services.forms import save_form
 from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.services.reference_ranges import add_reference_range
-from dermtrial.services.safety_labs import LabEntry, LabRecorded, record_lab_panel, record_lab_result
+from dermtrial.services.safety_labs import LabEntry, LabRecorded, _history, record_lab_panel, record_lab_result
 from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import load_subject, screen_subject
 from dermtrial.services.uow import unit_of_work
@@ -375,3 +375,20 @@ def test_calcium_is_corrected_with_the_albumin_as_stored(study: StudySetup, albu
     assert panel[0].grade == alone.grade
     assert _rows(study, subject) == _rows(study, twin)
     assert _trail(study, subject) == _trail(study, twin)
+
+
+def test_in_a_batch_earlier_results_are_read_with_their_stored_values(study: StudySetup) -> None:
+    """The session of a batch holds a result entered earlier in the batch with its SI value before the column kept 6
+    decimals (1.37 mg/dL of creatinine is 121.1103253182... umol/L); baselines must be read as stored (121.110325),
+    as when each use case runs alone."""
+    site, subject_id, _ = _setup(study)
+    entry = LabEntry("CREAT", Decimal("1.37"), "mg/dL")
+    with study.db.batch(savepoints=False):
+        record_lab_panel(study.db, site.crc, subject_id=subject_id, results=[entry], collected_local="2019-07-30",
+                         now=NOW)  # fmt: skip
+        with study.db.reading() as session:  # the batch's own session
+            in_batch = _history(session, subject_id)["CREAT"][0].si_value
+    with study.db.reading() as session:
+        stored = _history(session, subject_id)["CREAT"][0].si_value
+    assert stored == Decimal("121.110325")
+    assert in_batch == stored

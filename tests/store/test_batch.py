@@ -20,6 +20,7 @@ from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.store.audit import verify_chain
 from dermtrial.store.engine import BatchAbandoned
 from dermtrial.store.models import AuditEvent, FormInstance, Subject
+from dermtrial.store.uow import StoreError
 from tests.conftest import NOW, StudySetup
 from tests.services.helpers import audit_count, count, events
 
@@ -171,5 +172,43 @@ def test_without_savepoints_a_failed_unit_abandons_the_batch_and_nothing_is_comm
     assert _numbers_outside(study) == set()
     assert audit_count(study.db) == before
     _add_subject(study, crc, "GZ01-S003")
+    with study.db.reading() as session:
+        assert verify_chain(session).ok
+
+
+def _inner_then_fail(study: StudySetup, actor: Actor) -> None:
+    with unit_of_work(study.db, actor=actor, now=NOW):
+        _add_subject(study, actor, "GZ01-S002")  # a unit inside a unit: committed to the outer one's savepoint
+        raise RuntimeError("outer fails")
+
+
+def test_a_unit_rolled_back_with_an_outer_unit_leaves_no_gap_in_the_chain(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    with study.db.batch():
+        _add_subject(study, crc, "GZ01-S001")
+        with pytest.raises(RuntimeError, match="outer fails"):
+            _inner_then_fail(study, crc)
+        _add_subject(study, crc, "GZ01-S003")  # chains from S001's event, not from the vanished one
+    assert _numbers_outside(study) == {"GZ01-S001", "GZ01-S003"}
+    with study.db.reading() as session:
+        report = verify_chain(session)
+    assert report.ok, report.problem
+
+
+def _savepoint_rolled_back_by_the_caller(study: StudySetup, actor: Actor) -> None:
+    with study.db.batch() as session:
+        _add_subject(study, actor, "GZ01-S001")
+        savepoint = session.begin_nested()
+        _add_subject(study, actor, "GZ01-S002")
+        savepoint.rollback()  # outside any unit of work: the batch cannot know which events went
+
+
+def test_a_batch_whose_events_were_rolled_back_behind_its_back_is_refused_whole(study: StudySetup) -> None:
+    crc = study.user("li", "coordinator", "GZ01")
+    before = audit_count(study.db)
+    with pytest.raises(StoreError, match="savepoint was rolled back outside its unit of work"):
+        _savepoint_rolled_back_by_the_caller(study, crc)
+    assert _numbers_outside(study) == set()
+    assert audit_count(study.db) == before
     with study.db.reading() as session:
         assert verify_chain(session).ok

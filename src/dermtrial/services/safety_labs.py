@@ -284,9 +284,13 @@ class _Panel:
 
 
 def _history(session: Session, subject_id: int) -> dict[str, list[LabResult]]:
-    """The subject's non-voided results by test code (one query)."""
+    """The subject's non-voided results by test code (one query), with the values as stored: a result entered earlier
+    in the same batch is held by the session with its SI value before the column rounded it to 6 decimals, and a
+    baseline must be the stored value, as when entered one use case at a time."""
     rows = session.scalars(
-        select(LabResult).where(LabResult.subject_id == subject_id, LabResult.voided.is_(False))
+        select(LabResult)
+        .where(LabResult.subject_id == subject_id, LabResult.voided.is_(False))
+        .execution_options(populate_existing=True)
     ).all()
     by_test: dict[str, list[LabResult]] = {}
     for row in rows:

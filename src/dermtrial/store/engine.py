@@ -85,8 +85,11 @@ def _prepare_batch(session: Session) -> None:
 def batch_memo(session: Session) -> dict[Hashable, Any] | None:
     """The memo of a batch's session (None outside a batch): answers read once per batch, such as an account's
     grants, the locks covering a record or a study's protocol. A batch is one transaction that holds the study row
-    (PostgreSQL) or the single writer (SQLite), so locks cannot appear meanwhile; grants read once behave as in one
-    REPEATABLE READ transaction. A flush touching any of :data:`MEMO_TABLES` empties it."""
+    (PostgreSQL) or the single writer (SQLite), so locks cannot appear meanwhile. On PostgreSQL another connection
+    can still commit a grant, account or range change between the batch's first read and its first audited unit
+    (after that the chain head it holds makes them wait): the batch then works with what it read first, as a
+    REPEATABLE READ transaction would. A flush touching any of :data:`MEMO_TABLES` empties it, and so does a unit
+    that fails."""
     memo: dict[Hashable, Any] | None = session.info.get("memo")
     return memo
 
@@ -143,7 +146,8 @@ class Database:
         error use that: it saves two statements per unit.
 
         :meth:`reading` in this thread reads through the batch (it sees its writes). On SQLite the single-writer lock
-        is held for the whole batch, so keep batches short (one subject, one visit).
+        is held for the whole batch; on PostgreSQL the audit chain head is locked from the batch's first audited unit
+        to its commit, so other audited writes wait for the batch. Keep batches short (one subject, one visit).
         """
         self._no_batch("a batch")
         with self.writing() as session:

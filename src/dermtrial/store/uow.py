@@ -15,11 +15,12 @@ with :class:`VersionConflict` naming both values; records are voided, never dele
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -38,8 +39,17 @@ _IMPLIED = frozenset({"version", "created_at", "created_by_user_id", "updated_at
 
 
 def _write_chain_head(session: Session) -> None:
-    """Move the chain head to the last event a batch appended (once, just before the batch commits)."""
+    """Move the chain head to the last event a batch appended (once, just before the batch commits), after checking
+    that this event is the last one stored: a SAVEPOINT rolled back outside any unit of work (by the caller) would
+    otherwise leave the head pointing past events that are gone, and the batch is refused instead."""
     seq, last = session.info["chain_head"]
+    stored = session.connection().execute(select(func.max(AuditEvent.seq))).scalar()
+    stored_hash = session.connection().execute(select(AuditEvent.hash).where(AuditEvent.seq == seq)).scalar()
+    if stored != seq or stored_hash != last:
+        raise StoreError(
+            f"the batch's audit events do not end at event {seq} (the trail ends at {stored}): a savepoint was rolled "
+            "back outside its unit of work; nothing of the batch is committed"
+        )
     move_chain_head(session, seq, last)
 
 
@@ -114,6 +124,7 @@ class UnitOfWork:
     _in_batch: bool = field(init=False, default=False)
     _savepoint: SessionTransaction | None = field(init=False, default=None)
     _released: bool = field(init=False, default=False)  # the unit's part of the batch was kept or rolled back
+    _head_before: Any = field(init=False, default=None)  # the batch's cached chain head when this unit began
 
     def __enter__(self) -> UnitOfWork:
         if self.now.tzinfo is None:
@@ -124,6 +135,7 @@ class UnitOfWork:
             if abandoned is not None:
                 raise BatchAbandoned(f"the batch is abandoned: one of its units failed ({abandoned})")
             self.session, self._in_batch = batch, True
+            self._head_before = batch.info.get("chain_head")
             if batch.info.get("savepoints", True):
                 self._savepoint = batch.begin_nested()
         else:
@@ -152,9 +164,19 @@ class UnitOfWork:
                 self.session.info.get("memo", {}).clear()  # it may hold what the failed unit read
                 if self._savepoint is not None:
                     self._savepoint.rollback()  # also after a failed flush, which leaves it inactive
+                    self._restore_head()  # units inside this one rolled back too: their events are gone
                 else:
-                    first_line = str(exc).splitlines()[0] if str(exc) else ""
-                    self.session.info["abandoned"] = f"{kind.__name__ if kind else 'error'}: {first_line}"
+                    failure = exc if exc is not None else sys.exc_info()[1]  # commit() itself may have raised
+                    first_line = str(failure).splitlines()[0] if failure is not None and str(failure) else ""
+                    name = type(failure).__name__ if failure is not None else "error"
+                    self.session.info["abandoned"] = f"{name}: {first_line}"
+
+    def _restore_head(self) -> None:
+        """Put back the chain head the batch had cached when this unit began."""
+        if self._head_before is None:
+            self.session.info.pop("chain_head", None)
+        else:
+            self.session.info["chain_head"] = self._head_before
 
     # -- audit -------------------------------------------------------------------------------------------------------
     def record(
@@ -317,6 +339,7 @@ class UnitOfWork:
         if self._savepoint is not None:
             self._savepoint.rollback()
             self.session.info.get("memo", {}).clear()
+            self._restore_head()
             self._released = True
         elif not self._in_batch:
             self.session.rollback()
