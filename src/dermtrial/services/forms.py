@@ -120,11 +120,7 @@ def save_form(
         raise invalid("expected_version", None, "a change needs the version you read (optimistic concurrency)")
     with unit_of_work(db, actor=actor, now=now, reason=reason, request_id=request_id) as work:
         session = work.session
-        subject = session.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
-        work.require("form.write", subject.site_id)
-        protocol = study_protocol(session, subject.study_id)
+        subject, protocol = _writable(work, subject_id)
         form_def, codelists = find_form(protocol, form_code), _codelists(protocol)
         site = session.get_one(Site, subject.site_id)  # held: the lock check below finds it in the identity map
         site_code = site.code
@@ -183,11 +179,7 @@ def save_forms(
         raise InvalidInput(problems)
     with unit_of_work(db, actor=actor, now=now, request_id=request_id) as work:
         session = work.session
-        subject = session.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
-        work.require("form.write", subject.site_id)
-        protocol = study_protocol(session, subject.study_id)
+        subject, protocol = _writable(work, subject_id)
         codelists = _codelists(protocol)
         checked: list[tuple[Form, NewForm]] = []
         for index, entry in enumerate(forms):
@@ -202,6 +194,15 @@ def save_forms(
             raise InvalidInput(problems)
         site = session.get_one(Site, subject.site_id)  # held: the lock check in _enter finds it in the identity map
         return _enter(work, subject, site.code, protocol, visit_id, checked, where=("forms",))
+
+
+def _writable(work: ServiceUnitOfWork, subject_id: int) -> tuple[Subject, Protocol]:
+    """The subject (NotFound if none) after checking ``form.write`` at its site, and its study's protocol."""
+    subject = work.session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(f"no subject {subject_id}", path=("subject_id",), value=subject_id)
+    work.require("form.write", subject.site_id)
+    return subject, study_protocol(work.session, subject.study_id)
 
 
 def _within(prefix: Path, exc: InvalidInput) -> list[Problem]:
