@@ -16,6 +16,7 @@ from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import load_subject, screen_subject
 from dermtrial.services.uow import unit_of_work
 from dermtrial.services.visits import schedule_visits
+from dermtrial.store.engine import Database
 from tests.conftest import NOW, PASSWORD, StudySetup
 
 FIRST = dt.date(2019, 8, 1)
@@ -62,6 +63,24 @@ class Enrolled:
     crc: Actor
 
 
+def approve_eligibility(db: Database, evaluator: Actor, signer: Actor, subject_id: int) -> int:
+    """Evaluate :func:`eligible_record` for the subject (it must come out eligible) and sign the evaluation."""
+    evaluation, verdict = evaluate_eligibility(
+        db, evaluator, subject_id=subject_id, record=eligible_record(), evaluated_local="2019-07-20", now=NOW
+    )
+    assert verdict == "eligible"
+    sign_record(
+        db,
+        signer,
+        entity_type="eligibility_evaluation",
+        entity_id=evaluation,
+        password=PASSWORD,
+        meaning="approved",
+        now=NOW,
+    )
+    return evaluation
+
+
 def enrolled(study: StudySetup) -> Enrolled:
     """Screen, evaluate, sign and enroll one subject at GZ01; its visits are scheduled."""
     db = study.db
@@ -70,18 +89,7 @@ def enrolled(study: StudySetup) -> Enrolled:
     subject = screen_subject(
         db, crc, site_code="GZ01", consent_version="1.0", consent_signed_local="2019-07-10T10:00", now=NOW
     )
-    evaluation, _ = evaluate_eligibility(
-        db, crc, subject_id=subject, record=eligible_record(), evaluated_local="2019-07-20", now=NOW
-    )
-    sign_record(
-        db,
-        pi,
-        entity_type="eligibility_evaluation",
-        entity_id=evaluation,
-        password=PASSWORD,
-        meaning="approved",
-        now=NOW,
-    )
+    approve_eligibility(db, crc, pi, subject)
     enroll_subject(db, pi, subject_id=subject, enrolled_local="2019-07-25", now=NOW)
     with unit_of_work(db, actor=crc, now=NOW) as work:
         schedule_visits(work, load_subject(work, subject, "form.write"))

@@ -13,19 +13,18 @@ from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from dermtrial.services import PermissionDenied
-from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
+from dermtrial.services.enrollment import enroll_subject
 from dermtrial.services.errors import InvalidInput
 from dermtrial.services.forms import save_form
 from dermtrial.services.locks import RecordLocked, lock_record
 from dermtrial.services.reference_ranges import add_reference_range
 from dermtrial.services.safety_labs import LabEntry, LabRecorded, _history, record_lab_panel, record_lab_result
-from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import load_subject, screen_subject
 from dermtrial.services.uow import unit_of_work
 from dermtrial.services.visits import record_visit, schedule_visits
 from dermtrial.store.models import LabResult, Visit
-from tests.conftest import NOW, PASSWORD, StudySetup
-from tests.services.conduct_setup import FIRST, Enrolled, eligible_record, enrolled
+from tests.conftest import NOW, StudySetup
+from tests.services.conduct_setup import FIRST, Enrolled, approve_eligibility, enrolled
 from tests.services.helpers import audit_count, count, events
 
 DRAW = "2019-08-15T08:00"  # on treatment: graded against the baseline of 2019-07-30
@@ -52,13 +51,7 @@ def _another(study: StudySetup, site: Enrolled) -> int:
     subject = screen_subject(
         db, site.crc, site_code="GZ01", consent_version="1.0", consent_signed_local="2019-07-10T10:00", now=NOW
     )
-    evaluation, _ = evaluate_eligibility(
-        db, site.crc, subject_id=subject, record=eligible_record(), evaluated_local="2019-07-20", now=NOW
-    )
-    sign_record(
-        db, site.pi, entity_type="eligibility_evaluation", entity_id=evaluation, password=PASSWORD,
-        meaning="approved", now=NOW,
-    )  # fmt: skip
+    approve_eligibility(db, site.crc, site.pi, subject)
     enroll_subject(db, site.pi, subject_id=subject, enrolled_local="2019-07-25", now=NOW)
     with unit_of_work(db, actor=site.crc, now=NOW) as work:
         schedule_visits(work, load_subject(work, subject, "form.write"))

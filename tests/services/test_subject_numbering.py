@@ -14,14 +14,13 @@ from sqlalchemy import event, select
 
 from dermtrial.errors import InvalidInput
 from dermtrial.services import Actor
-from dermtrial.services.enrollment import enroll_subject, evaluate_eligibility
+from dermtrial.services.enrollment import enroll_subject
 from dermtrial.services.numbering import next_subject_number
-from dermtrial.services.signatures import sign_record
 from dermtrial.services.subjects import screen_subject, set_study_status
 from dermtrial.store.engine import Database
 from dermtrial.store.models import Site, Subject
-from tests.conftest import NOW, PASSWORD, StudySetup
-from tests.services.conduct_setup import eligible_record
+from tests.conftest import NOW, StudySetup
+from tests.services.conduct_setup import approve_eligibility
 
 SCREENING = "{site}-S{seq:03d}"
 
@@ -33,19 +32,7 @@ def _screen(study: StudySetup, actor: Actor, site: str) -> int:
 
 
 def _make_eligible(study: StudySetup, crc: Actor, pi: Actor, subject_id: int) -> None:
-    evaluation, verdict = evaluate_eligibility(
-        study.db, crc, subject_id=subject_id, record=eligible_record(), evaluated_local="2019-07-20", now=NOW
-    )
-    assert verdict == "eligible"
-    sign_record(
-        study.db,
-        pi,
-        entity_type="eligibility_evaluation",
-        entity_id=evaluation,
-        password=PASSWORD,
-        meaning="approved",
-        now=NOW,
-    )
+    approve_eligibility(study.db, crc, pi, subject_id)
 
 
 def _numbers(db: Database) -> dict[int, tuple[str, str | None]]:

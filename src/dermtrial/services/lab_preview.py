@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from dermtrial.eligibility.labs import allowed_units, check_unit, conversion
 from dermtrial.protocol.model import LabTest
-from dermtrial.safety import criteria, grade_lab
+from dermtrial.safety import criteria
 from dermtrial.services.access import Actor
 from dermtrial.services.errors import invalid
 from dermtrial.services.forms import study_protocol
 from dermtrial.services.local_time import check_local
 from dermtrial.services.overview import _subject
-from dermtrial.services.safety_labs import _earlier, _in_unit, _range, worst_grade
+from dermtrial.services.safety_labs import _earlier, _in_unit, _range, grade_in_protocol, worst_grade
 from dermtrial.services.subjects import SubjectContext
 from dermtrial.services.uow import reading
 from dermtrial.services.visits import first_treatment_date
@@ -107,18 +107,8 @@ def preview_lab_grade(
         si_value = value * conversion(test, unit, test.si_unit).factor
         if not criteria().terms_for(test.code):
             return LabPreview(test.code, None, [], lln, uln, unit, lookup.reason, si_value, test.si_unit, None)
-        settings = ctx.protocol.settings
-        grading = grade_lab(
-            test,
-            value,
-            unit,
-            lln=lln,
-            uln=uln,
-            baseline=baseline,
-            albumin_g_per_l=albumin_g_per_l,
-            calcium_correction_name=settings.calcium_correction,
-            hemoglobin_increased_reference=settings.hemoglobin_increased_reference,
-        )
+        grading = grade_in_protocol(test, value, unit, ctx.protocol.settings, lln=lln, uln=uln, baseline=baseline,
+                                    albumin_g_per_l=albumin_g_per_l)  # fmt: skip
         terms = [
             {"term": g.term, "grade": g.grade, "reason": g.reason, "value_only": g.value_only} for g in grading.grades
         ]

@@ -32,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from dermtrial.eligibility.labs import check_unit, conversion
 from dermtrial.errors import InvalidInput, Path, Problem, format_path
-from dermtrial.protocol.model import LabTest, Protocol
+from dermtrial.protocol.model import LabTest, Protocol, Settings
 from dermtrial.safety import LabGrade, criteria, grade_lab
 from dermtrial.safety.alerts import LabAlert, lab_alerts
 from dermtrial.services.access import Actor
@@ -68,6 +68,32 @@ class LabEntry:
     value: Decimal
     unit: str
     albumin_g_per_l: Decimal | None = None
+
+
+def grade_in_protocol(
+    test: LabTest,
+    value: Decimal,
+    unit: str,
+    settings: Settings,
+    *,
+    lln: Decimal | None,
+    uln: Decimal | None,
+    baseline: Decimal | None = None,
+    albumin_g_per_l: Decimal | None = None,
+) -> LabGrade:
+    """CTCAE grading of one value with the protocol's settings (calcium correction, haemoglobin reference): what a
+    stored result and a preview both use."""
+    return grade_lab(
+        test,
+        value,
+        unit,
+        lln=lln,
+        uln=uln,
+        baseline=baseline,
+        albumin_g_per_l=albumin_g_per_l,
+        calcium_correction_name=settings.calcium_correction,
+        hemoglobin_increased_reference=settings.hemoglobin_increased_reference,
+    )
 
 
 def worst_grade(grading: LabGrade) -> int | None:
@@ -315,22 +341,11 @@ def _grade(panel: _Panel, test: LabTest, entry: LabEntry) -> _Graded:
     alerts: list[LabAlert] = []
     if criteria().terms_for(test.code):
         settings = ctx.protocol.settings
-
-        def graded(number: Decimal, base: Decimal | None, albumin: Decimal | None) -> LabGrade:
-            return grade_lab(
-                test,
-                number,
-                unit,
-                lln=lln,
-                uln=uln,
-                baseline=base,
-                albumin_g_per_l=albumin,
-                calcium_correction_name=settings.calcium_correction,
-                hemoglobin_increased_reference=settings.hemoglobin_increased_reference,
-            )
-
-        grading = graded(value, baseline, albumin_g_per_l)
-        baseline_grading = graded(baseline, None, None) if baseline is not None else None
+        grading = grade_in_protocol(test, value, unit, settings, lln=lln, uln=uln, baseline=baseline,
+                                    albumin_g_per_l=albumin_g_per_l)  # fmt: skip
+        baseline_grading = (
+            grade_in_protocol(test, baseline, unit, settings, lln=lln, uln=uln) if baseline is not None else None
+        )
         alerts = lab_alerts(grading, baseline_grading, draw.alert_threshold)
     si_value = value * conversion(test, unit, test.si_unit).factor
     record = LabResult(
